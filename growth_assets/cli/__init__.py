@@ -1,0 +1,1 @@
+"""The ``growth-assets`` command: migrate, status, demo, dev."""

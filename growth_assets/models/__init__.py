@@ -1,0 +1,1 @@
+"""Models: canonical events and dimensions from ``raw``, then rollups from the canonical layer."""

@@ -1,0 +1,177 @@
+"""Normalisation: raw source tables → ``growth.events`` (one asset per source).
+
+Each asset owns the rows of its own source in ``growth.events``. For a window it stages the
+candidate events of every stream of its source (``sql/models/stage_<source>_<stream>.sql``),
+validates them against the vocabulary, currencies and FX rates, and replaces its slice of the
+window plus the matching rejects, all in one transaction (``sql/models/load_events.sql``).
+"""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from growth_assets import partitions
+from growth_assets.metadata import window_metadata
+from growth_assets.sources.streams import StreamSpec, streams_of
+from resources.settings import ModelSettings
+from resources.warehouse import Warehouse
+
+FX_RATES_KEY = AssetKey(["growth", "fx_rates"])
+
+
+@dataclass(frozen=True)
+class Normaliser:
+    source: str
+    streams: tuple[str, ...]  # the streams that produce canonical events
+    description: str
+
+    @property
+    def key(self) -> AssetKey:
+        return AssetKey(["growth", "events", self.source])
+
+    def stream_specs(self) -> tuple[StreamSpec, ...]:
+        return streams_of(self.source)
+
+
+NORMALISERS: tuple[Normaliser, ...] = (
+    Normaliser(
+        "mixpanel",
+        ("events",),
+        "Mixpanel product events as canonical signup/activation/engagement.",
+    ),
+    Normaliser(
+        "stripe",
+        ("charges", "refunds", "events"),
+        "Stripe charges, refunds and subscription lifecycle as canonical events.",
+    ),
+    Normaliser("zendesk", ("tickets",), "Zendesk tickets as canonical support events."),
+)
+
+
+def _params(settings: ModelSettings) -> dict[str, Any]:
+    return {
+        "reporting_currency": settings.reporting_currency,
+        "event_map": orjson.dumps(settings.mixpanel_events).decode(),
+        "product_field_id": settings.zendesk_product_field_id,
+        "user_field_id": settings.zendesk_user_field_id,
+    }
+
+
+def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
+    """The asset that writes ``norm.source``'s slice of ``growth.events``."""
+    raw_deps = [s.asset_key for s in norm.stream_specs()]
+
+    @asset(
+        key=norm.key,
+        description=norm.description,
+        group_name="canonical",
+        kinds={"postgres"},
+        partitions_def=partitions.hourly(),
+        backfill_policy=BackfillPolicy.single_run(),
+        deps=[*raw_deps, FX_RATES_KEY],
+        check_specs=[
+            AssetCheckSpec(
+                "reconciled",
+                asset=norm.key,
+                description="Per window: staged candidates = canonical rows + rejected rows.",
+            ),
+            AssetCheckSpec(
+                "unique_event_ids",
+                asset=norm.key,
+                description="No event id occurs twice in the window.",
+            ),
+        ],
+    )
+    def normalise(
+        context: AssetExecutionContext, warehouse: Warehouse, settings: ModelSettings
+    ) -> MaterializeResult:
+        started = time.perf_counter()
+        window = context.partition_time_window
+        keys = context.partition_key_range
+        label = keys.start if keys.start == keys.end else f"{keys.start}...{keys.end}"
+        base = {
+            **_params(settings),
+            "source": norm.source,
+            "window_start": window.start,
+            "window_end": window.end,
+            "partition": label,
+        }
+        per_stream: dict[str, dict[str, Any]] = {}
+        with warehouse.transaction() as conn:
+            for stream in norm.streams:
+                params = {**base, "stream": stream}
+                Warehouse.run_file(conn, "models/stage_events_table")
+                Warehouse.run_file(conn, f"models/stage_{norm.source}_{stream}", params)
+                Warehouse.run_file(conn, "models/load_events", params)
+                (summary,) = Warehouse.fetch_file(conn, "models/load_events_summary")
+                per_stream[stream] = {
+                    "staged": int(summary.staged),
+                    "loaded": int(summary.loaded),
+                    "rejected": int(summary.rejected),
+                    "reasons": summary.reasons,
+                }
+                Warehouse.run_file(conn, "models/drop_stage_tables")
+        checks = []
+        with warehouse.engine.connect() as conn:
+            slices = {
+                stream: Warehouse.fetch_file(
+                    conn, "checks/events_slice", {**base, "stream": stream}
+                )[0]
+                for stream in norm.streams
+            }
+        mismatched = {
+            s: {"staged": per_stream[s]["staged"], "events": r.events, "rejected": r.rejected}
+            for s, r in slices.items()
+            if per_stream[s]["staged"] != r.events + r.rejected
+        }
+        checks.append(
+            AssetCheckResult(
+                check_name="reconciled",
+                passed=not mismatched,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"mismatched_streams": MetadataValue.json(mismatched)},
+            )
+        )
+        duplicates = {s: int(r.duplicate_ids) for s, r in slices.items()}
+        checks.append(
+            AssetCheckResult(
+                check_name="unique_event_ids",
+                passed=not any(duplicates.values()),
+                severity=AssetCheckSeverity.ERROR,
+                metadata={"duplicate_ids": MetadataValue.json(duplicates)},
+            )
+        )
+        loaded = sum(v["loaded"] for v in per_stream.values())
+        rejected = sum(v["rejected"] for v in per_stream.values())
+        context.log.info(
+            f"growth.events[{norm.source}] {label}: {loaded} loaded, {rejected} rejected"
+        )
+        return MaterializeResult(
+            metadata={
+                **window_metadata(window.start, window.end, label),
+                "rows_loaded": loaded,
+                "rows_rejected": rejected,
+                "streams": MetadataValue.json(per_stream),
+                "seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
+            },
+            check_results=checks,
+        )
+
+    return normalise
+
+
+NORMALISE_ASSETS: list[AssetsDefinition] = [build_normalise_asset(n) for n in NORMALISERS]

@@ -1,0 +1,1 @@
+"""Sources: one asset per source object, loading a time window into its ``raw`` table."""

@@ -1,0 +1,107 @@
+"""The source objects the warehouse ingests, and how each is keyed and windowed.
+
+Each stream lands in its own ``raw.<source>_<stream>`` table. ``id_path`` is the field that
+identifies a record at the source (the upsert key); ``time_path`` is the field the source
+windows on, which decides the hourly partition a record belongs to.
+
+API quirks that shape these choices:
+
+* Mixpanel sends the same event more than once; ``$insert_id`` is its own dedupe key.
+* Stripe lists are windowed on ``created``; lifecycle changes arrive as Event objects.
+* Zendesk's incremental export returns a ticket once, in its latest state, at ``updated_at``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from dagster import AssetKey
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    source: str
+    stream: str
+    id_path: tuple[str, ...]
+    time_path: tuple[str, ...]
+    time_format: Literal["epoch", "iso"]
+    description: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}_{self.stream}"
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.{self.name}"
+
+    @property
+    def asset_key(self) -> AssetKey:
+        return AssetKey(["raw", self.name])
+
+
+STREAMS: tuple[StreamSpec, ...] = (
+    StreamSpec(
+        "mixpanel",
+        "events",
+        ("properties", "$insert_id"),
+        ("properties", "time"),
+        "epoch",
+        "Mixpanel raw-export events, deduplicated on $insert_id.",
+    ),
+    StreamSpec(
+        "stripe",
+        "customers",
+        ("id",),
+        ("created",),
+        "epoch",
+        "Stripe customers created in the window.",
+    ),
+    StreamSpec(
+        "stripe",
+        "subscriptions",
+        ("id",),
+        ("created",),
+        "epoch",
+        "Stripe subscriptions (status=all) created in the window, latest state.",
+    ),
+    StreamSpec(
+        "stripe",
+        "events",
+        ("id",),
+        ("created",),
+        "epoch",
+        "Stripe Event objects: subscription created, updated and deleted.",
+    ),
+    StreamSpec(
+        "stripe",
+        "charges",
+        ("id",),
+        ("created",),
+        "epoch",
+        "Stripe charges created in the window (amounts in minor units).",
+    ),
+    StreamSpec(
+        "stripe",
+        "refunds",
+        ("id",),
+        ("created",),
+        "epoch",
+        "Stripe refunds created in the window (amounts in minor units).",
+    ),
+    StreamSpec(
+        "zendesk",
+        "tickets",
+        ("id",),
+        ("updated_at",),
+        "iso",
+        "Zendesk tickets from the incremental export, latest state at updated_at.",
+    ),
+)
+
+SOURCES: tuple[str, ...] = tuple(dict.fromkeys(s.source for s in STREAMS))
+
+
+def streams_of(source: str) -> tuple[StreamSpec, ...]:
+    return tuple(s for s in STREAMS if s.source == source)

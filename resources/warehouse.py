@@ -1,0 +1,131 @@
+"""The warehouse resource: one SQLAlchemy engine, the TimescaleDB tier, SQL files, COPY.
+
+Every asset reaches PostgreSQL through this class. It owns three decisions the rest of the
+code must not make on its own:
+
+* **the tier** (``community`` / ``apache`` / ``none``) is read from the server at run time,
+  never assumed: the Apache build that Debian ships has hypertables but refuses continuous
+  aggregates, and plain PostgreSQL has neither;
+* **transactions**: a partition is replaced inside one transaction, so readers see the old
+  or the new window, never half of one, and a killed run leaves the previous state;
+* **bulk loads** go through ``COPY`` on the same connection as the surrounding transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from dagster import ConfigurableResource
+from pydantic import Field
+from sqlalchemy.engine import Connection, Engine
+
+from resources import sqlfiles
+
+
+class Tier(StrEnum):
+    """What the connected server can do; every tier-specific SQL path branches on this."""
+
+    COMMUNITY = "community"  # TimescaleDB, Timescale License: continuous aggregates, policies
+    APACHE = "apache"  # TimescaleDB, Apache-only build: hypertables, time_bucket, drop_chunks
+    NONE = "none"  # plain PostgreSQL
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` / ``postgres://`` URLs and select the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@functools.cache
+def _engine(url: str) -> Engine:
+    return sa.create_engine(
+        normalise_url(url),
+        pool_pre_ping=True,
+        pool_size=4,
+        max_overflow=8,
+        connect_args={"application_name": "growth-assets"},
+    )
+
+
+def detect_tier(conn: Connection) -> Tier:
+    """Read the TimescaleDB tier of the database behind ``conn``."""
+    installed = conn.execute(
+        sa.text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")
+    ).scalar()
+    if not installed:
+        return Tier.NONE
+    license_ = conn.execute(sa.text("SELECT current_setting('timescaledb.license', true)")).scalar()
+    return Tier.COMMUNITY if license_ == "timescale" else Tier.APACHE
+
+
+class Warehouse(ConfigurableResource):
+    """The PostgreSQL (+ TimescaleDB) warehouse the pipeline reads and writes."""
+
+    url: str = Field(description="SQLAlchemy URL of the warehouse database (a secret).")
+    timescaledb: str = Field(
+        default="auto",
+        description="'auto': create the timescaledb extension when the server offers it; "
+        "'off': run as plain PostgreSQL even when it is available.",
+    )
+
+    @property
+    def engine(self) -> Engine:
+        return _engine(self.url)
+
+    def tier(self) -> Tier:
+        with self.engine.connect() as conn:
+            return detect_tier(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @staticmethod
+    def run_file(
+        conn: Connection,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        **identifiers: str,
+    ) -> list[int]:
+        """Run every statement of ``sql/<name>.sql`` with bound ``params``; return rowcounts."""
+        counts = []
+        for stmt in sqlfiles.statements(sqlfiles.render(name, **identifiers)):
+            result = conn.execute(sa.text(stmt), dict(params or {}))
+            counts.append(result.rowcount)
+        return counts
+
+    @staticmethod
+    def fetch_file(
+        conn: Connection,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        **identifiers: str,
+    ) -> list[sa.Row[Any]]:
+        """Run a single-statement query file and return its rows."""
+        text = sqlfiles.strip_comments(sqlfiles.render(name, **identifiers))
+        return list(conn.execute(sa.text(text), dict(params or {})))
+
+    @staticmethod
+    def copy_rows(
+        conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> int:
+        """``COPY`` rows into ``table`` on the transaction's own connection; return the count."""
+        cols = ", ".join(sqlfiles.quote_ident(c) for c in columns)
+        statement = f"COPY {sqlfiles.quote_ident(table)} ({cols}) FROM STDIN"
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        n = 0
+        with driver.cursor() as cur, cur.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+                n += 1
+        return n

@@ -1,0 +1,75 @@
+-- Schemas and reference data: the ISO 4217 currency list and the closed event vocabulary.
+--
+-- raw        source-shaped tables, payload kept whole      (written by ingestion assets)
+-- growth     canonical events, dimensions, rollups, cohorts (written by model assets)
+-- analytics  stable, commented views for BI                 (written by migrations only)
+-- ops        rejects, cursors, alerts outbox, audit         (written by the pipeline)
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS growth;
+CREATE SCHEMA IF NOT EXISTS analytics;
+CREATE SCHEMA IF NOT EXISTS ops;
+
+-- ISO 4217 active codes. iso_minor_units is the standard's exponent; stripe_minor_units is how
+-- Stripe expresses amounts (Stripe treats 16 currencies as zero-decimal, including MGA and UGX,
+-- keeps ISK as two-decimal for backwards compatibility, and uses three decimals for
+-- BHD, JOD, KWD, OMR, TND).
+CREATE TABLE growth.currencies (
+    code               char(3)  PRIMARY KEY CHECK (code = upper(code)),
+    iso_minor_units    smallint NOT NULL,
+    stripe_minor_units smallint NOT NULL
+);
+
+INSERT INTO growth.currencies (code, iso_minor_units, stripe_minor_units)
+SELECT code, iso, CASE
+        WHEN code IN ('BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF',
+                      'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 0
+        WHEN code IN ('BHD', 'JOD', 'KWD', 'OMR', 'TND') THEN 3
+        ELSE 2
+    END
+FROM (VALUES
+    ('AED', 2), ('AFN', 2), ('ALL', 2), ('AMD', 2), ('ANG', 2), ('AOA', 2), ('ARS', 2),
+    ('AUD', 2), ('AWG', 2), ('AZN', 2), ('BAM', 2), ('BBD', 2), ('BDT', 2), ('BGN', 2),
+    ('BHD', 3), ('BIF', 0), ('BMD', 2), ('BND', 2), ('BOB', 2), ('BRL', 2), ('BSD', 2),
+    ('BTN', 2), ('BWP', 2), ('BYN', 2), ('BZD', 2), ('CAD', 2), ('CDF', 2), ('CHF', 2),
+    ('CLP', 0), ('CNY', 2), ('COP', 2), ('CRC', 2), ('CUP', 2), ('CVE', 2), ('CZK', 2),
+    ('DJF', 0), ('DKK', 2), ('DOP', 2), ('DZD', 2), ('EGP', 2), ('ERN', 2), ('ETB', 2),
+    ('EUR', 2), ('FJD', 2), ('FKP', 2), ('GBP', 2), ('GEL', 2), ('GHS', 2), ('GIP', 2),
+    ('GMD', 2), ('GNF', 0), ('GTQ', 2), ('GYD', 2), ('HKD', 2), ('HNL', 2), ('HTG', 2),
+    ('HUF', 2), ('IDR', 2), ('ILS', 2), ('INR', 2), ('IQD', 3), ('IRR', 2), ('ISK', 0),
+    ('JMD', 2), ('JOD', 3), ('JPY', 0), ('KES', 2), ('KGS', 2), ('KHR', 2), ('KMF', 0),
+    ('KPW', 2), ('KRW', 0), ('KWD', 3), ('KYD', 2), ('KZT', 2), ('LAK', 2), ('LBP', 2),
+    ('LKR', 2), ('LRD', 2), ('LSL', 2), ('LYD', 3), ('MAD', 2), ('MDL', 2), ('MGA', 2),
+    ('MKD', 2), ('MMK', 2), ('MNT', 2), ('MOP', 2), ('MRU', 2), ('MUR', 2), ('MVR', 2),
+    ('MWK', 2), ('MXN', 2), ('MYR', 2), ('MZN', 2), ('NAD', 2), ('NGN', 2), ('NIO', 2),
+    ('NOK', 2), ('NPR', 2), ('NZD', 2), ('OMR', 3), ('PAB', 2), ('PEN', 2), ('PGK', 2),
+    ('PHP', 2), ('PKR', 2), ('PLN', 2), ('PYG', 0), ('QAR', 2), ('RON', 2), ('RSD', 2),
+    ('RUB', 2), ('RWF', 0), ('SAR', 2), ('SBD', 2), ('SCR', 2), ('SDG', 2), ('SEK', 2),
+    ('SGD', 2), ('SHP', 2), ('SLE', 2), ('SOS', 2), ('SRD', 2), ('SSP', 2), ('STN', 2),
+    ('SVC', 2), ('SYP', 2), ('SZL', 2), ('THB', 2), ('TJS', 2), ('TMT', 2), ('TND', 3),
+    ('TOP', 2), ('TRY', 2), ('TTD', 2), ('TWD', 2), ('TZS', 2), ('UAH', 2), ('UGX', 0),
+    ('USD', 2), ('UYU', 2), ('UZS', 2), ('VES', 2), ('VND', 0), ('VUV', 0), ('WST', 2),
+    ('XAF', 0), ('XCD', 2), ('XCG', 2), ('XOF', 0), ('XPF', 0), ('YER', 2), ('ZAR', 2),
+    ('ZMW', 2), ('ZWG', 2)
+) AS iso (code, iso);
+
+-- The closed vocabulary of canonical event types. Normalisation rejects anything else.
+-- user_initiated marks the types that make a user "active" in a period (DESIGN.md).
+CREATE TABLE growth.event_types (
+    event_type     text    PRIMARY KEY,
+    user_initiated boolean NOT NULL,
+    carries_value  boolean NOT NULL,
+    description    text    NOT NULL
+);
+
+INSERT INTO growth.event_types (event_type, user_initiated, carries_value, description) VALUES
+    ('signup', true, false, 'A user created an account in a product.'),
+    ('activation', true, false, 'A user reached the product''s activation milestone.'),
+    ('engagement', true, false, 'A user-initiated product interaction (session, feature use).'),
+    ('key_action', true, false, 'A user performed the product''s key action (funnel step).'),
+    ('revenue', false, true, 'Money collected (a successful charge), value in major units.'),
+    ('refund', false, true, 'Money returned to a customer, value in major units (positive).'),
+    ('subscription_started', false, true, 'A subscription was created; value = its MRR.'),
+    ('subscription_changed', false, true, 'Plan, quantity or status changed; value = new MRR.'),
+    ('churn', false, true, 'A subscription ended (cancelled); value = the MRR it had.'),
+    ('support_ticket_created', false, false, 'A support ticket was opened.'),
+    ('support_ticket_solved', false, false, 'A support ticket was solved.');

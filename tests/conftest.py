@@ -1,0 +1,108 @@
+"""Test fixtures: a real PostgreSQL (+ TimescaleDB) warehouse, isolated per test run.
+
+The session starts the project-private cluster with ``scripts/warehouse start`` (or uses the
+server in ``GROWTH_WAREHOUSE_URL``) and gives each test that asks for a warehouse a database
+of its own, migrated (with TimescaleDB when the server has it, or as plain PostgreSQL), dropped
+afterwards. Database names carry a random run id, so
+concurrent runs on one server never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from growth_assets.environment import local_url
+from resources.migrations import migrate
+from resources.warehouse import Tier, Warehouse, _engine, normalise_url
+
+REPO = Path(__file__).resolve().parents[1]
+RUN_ID = uuid.uuid4().hex[:8]
+
+
+def _server_url(database: str) -> str:
+    base = os.environ.get("GROWTH_WAREHOUSE_URL") or local_url("postgres")
+    url = make_url(normalise_url(base)).set(database=database)
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def admin() -> Iterator[sa.Engine]:
+    if not os.environ.get("GROWTH_WAREHOUSE_URL"):
+        subprocess.run([str(REPO / "scripts" / "warehouse"), "start"], check=True)
+    engine = sa.create_engine(_server_url("postgres"), isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+def _create(admin: sa.Engine, name: str) -> str:
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    return _server_url(name)
+
+
+def _drop(admin: sa.Engine, name: str) -> None:
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_counter = iter(range(1_000_000))
+
+
+def _warehouse(admin: sa.Engine, timescaledb: str) -> Iterator[Warehouse]:
+    """A new database, migrated. (Cloning a template is not used: TimescaleDB's background
+    scheduler stays connected to a database with the extension, which blocks cloning it.)"""
+    name = f"ga_{RUN_ID}_{next(_counter)}"
+    url = _create(admin, name)
+    wh = Warehouse(url=url, timescaledb=timescaledb)
+    try:
+        migrate(wh.engine, timescaledb)
+        yield wh
+    finally:
+        _engine.cache_clear()
+        _drop(admin, name)
+
+
+@pytest.fixture
+def warehouse(admin: sa.Engine) -> Iterator[Warehouse]:
+    """A migrated warehouse of its own, with TimescaleDB when the server has it."""
+    yield from _warehouse(admin, "auto")
+
+
+@pytest.fixture
+def plain_warehouse(admin: sa.Engine) -> Iterator[Warehouse]:
+    """A migrated warehouse of its own on plain PostgreSQL (no TimescaleDB extension)."""
+    yield from _warehouse(admin, "off")
+
+
+@pytest.fixture
+def empty_database(admin: sa.Engine) -> Iterator[str]:
+    """An empty database (no migrations), for migration tests."""
+    name = f"ga_{RUN_ID}_{next(_counter)}"
+    url = _create(admin, name)
+    try:
+        yield url
+    finally:
+        _engine.cache_clear()
+        _drop(admin, name)
+
+
+@pytest.fixture(scope="session")
+def server_has_timescaledb(admin: sa.Engine) -> bool:
+    with admin.connect() as conn:
+        return bool(
+            conn.execute(
+                sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
+            ).scalar()
+        )
+
+
+def expected_tier(has_timescaledb: bool) -> Tier:
+    return Tier.APACHE if has_timescaledb else Tier.NONE
