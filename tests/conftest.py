@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from dagster import DagsterInstance
 from sqlalchemy.engine import make_url
 
 from growth_assets.environment import local_url
@@ -91,6 +92,26 @@ def empty_database(admin: sa.Engine) -> Iterator[str]:
         yield url
     finally:
         _engine.cache_clear()
+        _drop(admin, name)
+
+
+@pytest.fixture
+def dagster_instance(admin: sa.Engine, tmp_path: Path) -> Iterator[DagsterInstance]:
+    """A Dagster instance whose storage is a fresh PostgreSQL database, as in production
+    (``dagster.yaml``): runs whose steps execute in subprocesses need persistent storage."""
+    name = f"ga_{RUN_ID}_{next(_counter)}_dagster"
+    url = make_url(_create(admin, name)).set(drivername="postgresql+psycopg2")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        "storage:\n  postgres:\n    postgres_url: "
+        + url.render_as_string(hide_password=False)
+        + "\ntelemetry:\n  enabled: false\n"
+    )
+    try:
+        with DagsterInstance.from_config(str(home)) as instance:
+            yield instance
+    finally:
         _drop(admin, name)
 
 

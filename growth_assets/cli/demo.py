@@ -7,6 +7,7 @@ from the UI, recorded in the Dagster instance so they show up in the UI afterwar
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +17,9 @@ from dagster import DagsterInstance
 
 from growth_assets import partitions
 from growth_assets.backfill import CheckOutcome, materialize_days
-from growth_assets.environment import build_resources, demo_settings
+from growth_assets.cli.runtime import apply_backfill_settings
+from growth_assets.definitions import build_definitions
+from growth_assets.environment import demo_settings, warehouse_url
 from resources.migrations import migrate
 from resources.warehouse import Warehouse
 
@@ -35,6 +38,11 @@ class DemoSummary:
     @property
     def failed_checks(self) -> list[CheckOutcome]:
         return [c for c in self.checks if not c.passed]
+
+    @property
+    def failed_errors(self) -> list[CheckOutcome]:
+        """Failed ERROR-severity checks: these make the demo command exit non-zero."""
+        return [c for c in self.failed_checks if c.severity == "ERROR"]
 
 
 def demo_range(now: datetime | None = None) -> tuple[date, date]:
@@ -58,14 +66,17 @@ def demo_range(now: datetime | None = None) -> tuple[date, date]:
 def run_demo(instance: DagsterInstance) -> DemoSummary:
     started = time.perf_counter()
     first, last = demo_range()
-    resources = build_resources()
-    warehouse: Warehouse = resources["warehouse"]
+    warehouse = Warehouse(
+        url=warehouse_url(), timescaledb=os.environ.get("GROWTH_TIMESCALEDB", "auto")
+    )
     steps: dict[str, float] = {}
     t = time.perf_counter()
     migrate(warehouse.engine, warehouse.timescaledb)
     steps["migrations"] = time.perf_counter() - t
 
-    run_steps, checks = materialize_days(first, last, resources, instance)
+    apply_backfill_settings()
+    resources = build_definitions().resources
+    run_steps, checks = materialize_days(first, last, dict(resources or {}), instance)
     steps.update(run_steps)
 
     with warehouse.engine.connect() as conn:

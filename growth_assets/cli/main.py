@@ -84,7 +84,7 @@ def demo() -> None:
     with DagsterInstance.get() as instance:
         summary = run_demo(instance)
     click.echo(format_summary(summary))
-    if summary.failed_checks:
+    if summary.failed_errors:
         sys.exit(2)
 
 

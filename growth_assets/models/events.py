@@ -87,12 +87,8 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
             AssetCheckSpec(
                 "reconciled",
                 asset=norm.key,
-                description="Per window: staged candidates = canonical rows + rejected rows.",
-            ),
-            AssetCheckSpec(
-                "unique_event_ids",
-                asset=norm.key,
-                description="No event id occurs twice in the window.",
+                description="Per window and stream: candidate events = canonical rows + rejected "
+                "rows, and no event id occurs twice.",
             ),
         ],
     )
@@ -138,21 +134,16 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
             for s, r in slices.items()
             if per_stream[s]["staged"] != r.events + r.rejected
         }
-        checks.append(
-            AssetCheckResult(
-                check_name="reconciled",
-                passed=not mismatched,
-                severity=AssetCheckSeverity.ERROR,
-                metadata={"mismatched_streams": MetadataValue.json(mismatched)},
-            )
-        )
         duplicates = {s: int(r.duplicate_ids) for s, r in slices.items()}
         checks.append(
             AssetCheckResult(
-                check_name="unique_event_ids",
-                passed=not any(duplicates.values()),
+                check_name="reconciled",
+                passed=not mismatched and not any(duplicates.values()),
                 severity=AssetCheckSeverity.ERROR,
-                metadata={"duplicate_ids": MetadataValue.json(duplicates)},
+                metadata={
+                    "mismatched_streams": MetadataValue.json(mismatched),
+                    "duplicate_ids": MetadataValue.json(duplicates),
+                },
             )
         )
         loaded = sum(v["loaded"] for v in per_stream.values())

@@ -42,6 +42,7 @@ class LoadStats:
 
 @dataclass(frozen=True)
 class Rejected:
+    kind: str  # a short category for counting: "missing id", "bad timestamp", …
     reason: str
     payload: Any
     source_id: str | None = None
@@ -75,17 +76,29 @@ def parse_time(value: Any, fmt: str) -> datetime:
 def key_record(spec: StreamSpec, record: Any, now: datetime) -> tuple[str, datetime] | Rejected:
     """Return (source id, timestamp) for a record, or why it cannot be loaded."""
     if not isinstance(record, dict):
-        return Rejected(f"record is not a JSON object: {type(record).__name__}", {"raw": record})
+        return Rejected(
+            "not an object",
+            f"record is not a JSON object: {type(record).__name__}",
+            {"raw": record},
+        )
     raw_id = _dig(record, spec.id_path)
     if raw_id is None or raw_id == "":
-        return Rejected(f"missing id ({'.'.join(spec.id_path)})", record)
+        return Rejected("missing id", f"missing id ({'.'.join(spec.id_path)})", record)
     source_id = str(raw_id)
     try:
         ts = parse_time(_dig(record, spec.time_path), spec.time_format)
     except (ValueError, OverflowError, OSError) as exc:
-        return Rejected(f"bad timestamp ({'.'.join(spec.time_path)}): {exc}", record, source_id)
+        return Rejected(
+            "bad timestamp", f"bad timestamp ({'.'.join(spec.time_path)}): {exc}", record, source_id
+        )
     if ts > now + FUTURE_TOLERANCE:
-        return Rejected(f"timestamp {ts.isoformat()} is in the future", record, source_id, ts)
+        return Rejected(
+            "future timestamp",
+            f"timestamp {ts.isoformat()} is in the future",
+            record,
+            source_id,
+            ts,
+        )
     return source_id, ts
 
 
@@ -138,9 +151,7 @@ def load_window(
                 "partition": partition,
             },
         )
-        stats.reject_reasons[rej.reason.split(":")[0]] = (
-            stats.reject_reasons.get(rej.reason.split(":")[0], 0) + 1
-        )
+        stats.reject_reasons[rej.kind] = stats.reject_reasons.get(rej.kind, 0) + 1
     stats.rejected = len(rejects)
     stats.seconds = time.perf_counter() - started
     return stats

@@ -9,6 +9,12 @@ API quirks that shape these choices:
 * Mixpanel sends the same event more than once; ``$insert_id`` is its own dedupe key.
 * Stripe lists are windowed on ``created``; lifecycle changes arrive as Event objects.
 * Zendesk's incremental export returns a ticket once, in its latest state, at ``updated_at``.
+
+Streams that feed canonical events (Mixpanel events, Stripe charges, refunds and Event
+objects, Zendesk tickets) are hourly partitions: they feed the hourly rollups and the alerts.
+Stripe customers and subscriptions, slowly changing objects that no event is built from, are
+daily partitions: re-running a day re-snapshots the objects created that day in their current
+state.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ class StreamSpec:
     time_path: tuple[str, ...]
     time_format: Literal["epoch", "iso"]
     description: str
+    grain: Literal["hourly", "daily"] = "hourly"
 
     @property
     def name(self) -> str:
@@ -57,6 +64,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         ("created",),
         "epoch",
         "Stripe customers created in the window.",
+        grain="daily",
     ),
     StreamSpec(
         "stripe",
@@ -65,6 +73,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         ("created",),
         "epoch",
         "Stripe subscriptions (status=all) created in the window, latest state.",
+        grain="daily",
     ),
     StreamSpec(
         "stripe",

@@ -14,7 +14,7 @@ CREATE SCHEMA IF NOT EXISTS ops;
 -- keeps ISK as two-decimal for backwards compatibility, and uses three decimals for
 -- BHD, JOD, KWD, OMR, TND).
 CREATE TABLE growth.currencies (
-    code               char(3)  PRIMARY KEY CHECK (code = upper(code)),
+    code               text     PRIMARY KEY CHECK (code ~ '^[A-Z]{3}$'),
     iso_minor_units    smallint NOT NULL,
     stripe_minor_units smallint NOT NULL
 );

@@ -13,7 +13,7 @@ CREATE TABLE growth.events (
     event_type      text          NOT NULL,
     user_id         text          NOT NULL,
     value           numeric(20, 6),            -- major currency units
-    currency        char(3),                   -- ISO 4217, upper case
+    currency        text,                      -- ISO 4217, upper case
     value_reporting numeric(20, 6),            -- value in the reporting currency
     properties      jsonb         NOT NULL DEFAULT '{}'::jsonb,
     ingested_at     timestamptz   NOT NULL DEFAULT now(),
@@ -36,8 +36,8 @@ $$;
 -- the next row. A missing rate is an error for the rows that need it, never 1.0.
 CREATE TABLE growth.fx_rates (
     day                date          NOT NULL,
-    currency           char(3)       NOT NULL REFERENCES growth.currencies (code),
-    reporting_currency char(3)       NOT NULL REFERENCES growth.currencies (code),
+    currency           text          NOT NULL REFERENCES growth.currencies (code),
+    reporting_currency text          NOT NULL REFERENCES growth.currencies (code),
     rate               numeric(24, 12) NOT NULL CHECK (rate > 0),
     PRIMARY KEY (reporting_currency, currency, day)
 );

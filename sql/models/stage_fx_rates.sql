@@ -1,5 +1,5 @@
 CREATE TEMP TABLE fx_batch (
     day      date    NOT NULL,
-    currency char(3) NOT NULL,
+    currency text    NOT NULL,
     rate     numeric NOT NULL
 ) ON COMMIT DROP;
