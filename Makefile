@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system python warehouse demo dev test lint format typecheck stop status clean-warehouse
+.PHONY: setup system python warehouse demo dev test lint format stop status bench
 
 setup: system python warehouse
 
@@ -46,3 +46,6 @@ status:
 
 stop:
 	scripts/warehouse stop
+
+bench: setup  ## benchmarks: the demo build at default scale, 3 repetitions
+	$(BIN)/python -m bench.run --scale default --repeat 3

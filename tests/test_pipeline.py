@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 
 from growth_assets.backfill import materialize_days
 from resources.fx import CsvFxRates
@@ -275,3 +275,12 @@ def test_missing_fx_rate_is_a_rejection_not_one(
     assert reasons["ch_2"] == "no FX rate JPY->USD on or before 2024-11-05"
     assert reasons["ch_4"] == "no FX rate EUR->USD on or before 2024-11-05"
     assert revenue == Decimal("29.00")
+
+
+def test_tier_is_reported_in_metadata(resources: dict[str, Any], warehouse: Warehouse) -> None:
+    with DagsterInstance.ephemeral() as instance:
+        materialize_days(DAY1, DAY2, resources, instance)
+        record = instance.get_latest_materialization_event(AssetKey(["growth", "metrics_daily"]))
+    assert record is not None and record.asset_materialization is not None
+    tier = record.asset_materialization.metadata["timescaledb_tier"].value
+    assert tier == warehouse.tier().value

@@ -116,6 +116,7 @@ def metrics_daily(context: AssetExecutionContext, warehouse: Warehouse) -> Mater
         metadata={
             **window_metadata(params["window_start"], params["window_end"], label),  # type: ignore[arg-type]
             "rows": written,
+            "timescaledb_tier": warehouse.tier().value,
             "seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
             "preview": markdown_table(
                 last_day,

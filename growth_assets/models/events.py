@@ -154,6 +154,7 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
         return MaterializeResult(
             metadata={
                 **window_metadata(window.start, window.end, label),
+                "timescaledb_tier": warehouse.tier().value,
                 "rows_loaded": loaded,
                 "rows_rejected": rejected,
                 "streams": MetadataValue.json(per_stream),
