@@ -30,21 +30,31 @@ DAILY_KEYS: list[AssetKey] = [
 _EXECUTOR = multiprocess_executor.configured({"max_concurrent": 2})
 
 
+_JOBS = (
+    (
+        HOURLY_JOB,
+        HOURLY_KEYS,
+        partitions.hourly,
+        "Hourly ingestion of event streams and their normalisation.",
+    ),
+    (
+        DAILY_JOB,
+        DAILY_KEYS,
+        partitions.daily,
+        "Daily snapshots, the users dimension and daily rollups.",
+    ),
+)
+
+
 def jobs() -> list[Any]:
     """The job definitions (unresolved until the Definitions bind them to the assets)."""
     return [
         define_asset_job(
-            HOURLY_JOB,
-            selection=AssetSelection.assets(*HOURLY_KEYS),
-            partitions_def=partitions.hourly(),
+            name,
+            selection=AssetSelection.assets(*keys),
+            partitions_def=partitions_def(),
             executor_def=_EXECUTOR,
-            description="Hourly ingestion of event streams and their normalisation.",
-        ),
-        define_asset_job(
-            DAILY_JOB,
-            selection=AssetSelection.assets(*DAILY_KEYS),
-            partitions_def=partitions.daily(),
-            executor_def=_EXECUTOR,
-            description="Daily snapshots, the users dimension and daily rollups.",
-        ),
+            description=description,
+        )
+        for name, keys, partitions_def, description in _JOBS
     ]
