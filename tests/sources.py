@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from growth_assets.sources.load import _dig, parse_time
+from growth_assets.sources.load import record_time
 from growth_assets.sources.streams import streams_of
 from resources.clients import SourceClient
 
@@ -25,7 +25,7 @@ class StaticClient(SourceClient):
         spec = next(s for s in streams_of(self.source) if s.stream == stream)
         for record in orjson.loads(self.records_json).get(stream, []):
             try:
-                ts = parse_time(_dig(record, spec.time_path), spec.time_format)
+                ts = record_time(spec, record)
             except ValueError:
                 yield record  # let the pipeline reject it, as it would a real API's bad record
                 continue

@@ -49,7 +49,8 @@ class Rejected:
     occurred_at: datetime | None = None
 
 
-def _dig(record: Any, path: tuple[str, ...]) -> Any:
+def dig(record: Any, path: tuple[str, ...]) -> Any:
+    """The value at ``path`` in nested dicts, or None where the path does not exist."""
     for key in path:
         if not isinstance(record, dict):
             return None
@@ -73,6 +74,11 @@ def parse_time(value: Any, fmt: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def record_time(spec: StreamSpec, record: Any) -> datetime:
+    """The timestamp the stream windows on, parsed; ValueError when missing or malformed."""
+    return parse_time(dig(record, spec.time_path), spec.time_format)
+
+
 def key_record(spec: StreamSpec, record: Any, now: datetime) -> tuple[str, datetime] | Rejected:
     """Return (source id, timestamp) for a record, or why it cannot be loaded."""
     if not isinstance(record, dict):
@@ -81,12 +87,12 @@ def key_record(spec: StreamSpec, record: Any, now: datetime) -> tuple[str, datet
             f"record is not a JSON object: {type(record).__name__}",
             {"raw": record},
         )
-    raw_id = _dig(record, spec.id_path)
+    raw_id = dig(record, spec.id_path)
     if raw_id is None or raw_id == "":
         return Rejected("missing id", f"missing id ({'.'.join(spec.id_path)})", record)
     source_id = str(raw_id)
     try:
-        ts = parse_time(_dig(record, spec.time_path), spec.time_format)
+        ts = record_time(spec, record)
     except (ValueError, OverflowError, OSError) as exc:
         return Rejected(
             "bad timestamp", f"bad timestamp ({'.'.join(spec.time_path)}): {exc}", record, source_id
