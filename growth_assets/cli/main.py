@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from dagster import BetaWarning
 
 from growth_assets.cli.runtime import REPO_ROOT, apply_dagster_environment
 from growth_assets.environment import warehouse_url
@@ -33,6 +35,8 @@ def _fail(message: str) -> None:
 @click.group()
 def main() -> None:
     """growth-assets: a growth-analytics warehouse on Dagster, PostgreSQL and TimescaleDB."""
+    # BackfillPolicy is marked beta by Dagster; one warning per asset drowns the summary.
+    warnings.filterwarnings("ignore", category=BetaWarning)
 
 
 @main.command()
