@@ -19,6 +19,7 @@ from dagster import BetaWarning
 
 from growth_assets.cli.runtime import REPO_ROOT, apply_dagster_environment
 from growth_assets.environment import warehouse_url
+from resources.migrations import MigrationError
 from resources.migrations import migrate as apply_migrations
 from resources.warehouse import Warehouse, detect_tier
 
@@ -48,6 +49,9 @@ def migrate() -> None:
         tier = wh.tier()
     except sa.exc.OperationalError as exc:
         _fail(f"cannot reach the warehouse: {exc.orig}")
+        return
+    except MigrationError as exc:
+        _fail(str(exc))
         return
     click.echo(f"migrations applied now: {', '.join(applied) or 'none (up to date)'}")
     click.echo(f"TimescaleDB tier: {tier.value}")
