@@ -284,3 +284,27 @@ def test_tier_is_reported_in_metadata(resources: dict[str, Any], warehouse: Ware
     assert record is not None and record.asset_materialization is not None
     tier = record.asset_materialization.metadata["timescaledb_tier"].value
     assert tier == warehouse.tier().value
+
+
+def stale_marks(warehouse: Warehouse) -> dict[tuple[str, str], Any]:
+    with warehouse.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT window_start, source, marked_at FROM ops.stale_windows")
+        ).all()
+    return {(r.window_start.astimezone(UTC).isoformat(), r.source): r.marked_at for r in rows}
+
+
+def test_changed_hours_are_marked_stale_and_reruns_mark_nothing(
+    resources: dict[str, Any], warehouse: Warehouse
+) -> None:
+    build(resources)
+    first = stale_marks(warehouse)
+    assert ("2024-11-05T10:00:00+00:00", "mixpanel") in first  # a first load changes its hours
+    build(resources)
+    assert stale_marks(warehouse) == first  # same data: no hour is marked again
+    late = mp("Session Started", "u9", "atlas", ts(10, 45, day=DAY1), "late1")
+    resources["mixpanel"] = static("mixpanel", events=[*MIXPANEL, late])
+    build(resources)
+    marks = stale_marks(warehouse)
+    changed = {k for k in marks if first.get(k) != marks[k]}
+    assert changed == {("2024-11-04T10:00:00+00:00", "mixpanel")}

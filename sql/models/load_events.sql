@@ -60,6 +60,33 @@ LEFT JOIN LATERAL (
 
 ANALYZE checked_events;
 
+-- Late data: mark every hour whose events differ from what the window held before, so
+-- downstream windows that were already built get rebuilt (see ops.stale_windows).
+INSERT INTO ops.stale_windows (relation, window_start, source, reason)
+SELECT 'growth.events', hour, CAST(:source AS text), 'events changed in ' || CAST(:stream AS text)
+FROM (
+    SELECT date_trunc('hour', occurred_at, 'UTC') AS hour,
+           md5(string_agg(CAST(event_id AS text) || '|' || product_id || '|' || user_id || '|'
+                          || coalesce(CAST(CAST(value_reporting AS numeric(20, 6)) AS text), ''), ',' ORDER BY event_id))
+               AS digest
+    FROM growth.events
+    WHERE source = :source AND stream = :stream
+      AND occurred_at >= :window_start AND occurred_at < :window_end
+    GROUP BY 1
+) AS before
+FULL JOIN (
+    SELECT date_trunc('hour', occurred_at, 'UTC') AS hour,
+           md5(string_agg(CAST(event_id AS text) || '|' || product_id || '|' || user_id || '|'
+                          || coalesce(CAST(CAST(value_reporting AS numeric(20, 6)) AS text), ''), ',' ORDER BY event_id))
+               AS digest
+    FROM checked_events
+    WHERE reason IS NULL
+    GROUP BY 1
+) AS after USING (hour)
+WHERE before.digest IS DISTINCT FROM after.digest
+ON CONFLICT (relation, window_start, source) DO UPDATE
+    SET reason = excluded.reason, marked_at = now();
+
 DELETE FROM growth.events
 WHERE source = :source
   AND stream = :stream
