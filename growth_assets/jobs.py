@@ -1,8 +1,8 @@
 """Asset jobs, one per partitioning: what schedules and backfills launch.
 
-``hourly_assets`` holds every hourly-partitioned asset (ingestion of event streams and their
-normalisation); ``daily_assets`` every daily-partitioned one (snapshots of slowly changing
-objects, users, daily rollups). Both run at most two steps at a time, one per core here.
+``hourly_assets`` holds every hourly-partitioned asset (Mixpanel and Zendesk ingestion and
+their normalisation); ``daily_assets`` every daily-partitioned one (Stripe ingestion and
+normalisation, users, daily rollups). Both run at most two steps at a time, one per core here.
 """
 
 from typing import Any
@@ -19,10 +19,11 @@ DAILY_JOB = "daily_assets"
 
 HOURLY_KEYS: list[AssetKey] = [
     *(s.asset_key for s in STREAMS if s.grain == "hourly"),
-    *(n.key for n in NORMALISERS),
+    *(n.key for n in NORMALISERS if n.grain == "hourly"),
 ]
 DAILY_KEYS: list[AssetKey] = [
     *(s.asset_key for s in STREAMS if s.grain == "daily"),
+    *(n.key for n in NORMALISERS if n.grain == "daily"),
     USERS_KEY,
     METRICS_DAILY_KEY,
 ]

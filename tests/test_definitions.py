@@ -47,7 +47,13 @@ def test_partitioning_by_layer() -> None:
                 )
                 assert isinstance(pdef, expected), key
             elif key.path[:2] == ["growth", "events"]:
-                assert isinstance(pdef, HourlyPartitionsDefinition), key
+                source_grains = {s.grain for s in STREAMS if s.source == key.path[2]}
+                expected = (
+                    HourlyPartitionsDefinition
+                    if source_grains == {"hourly"}
+                    else DailyPartitionsDefinition
+                )
+                assert isinstance(pdef, expected), key
             elif key in (AssetKey(["growth", "users"]), AssetKey(["growth", "metrics_daily"])):
                 assert isinstance(pdef, DailyPartitionsDefinition), key
     assert {g for g in grains.values()} == {"hourly", "daily"}

@@ -1,5 +1,8 @@
 """Normalisation: raw source tables → ``growth.events`` (one asset per source).
 
+A normaliser has the grain of its source's event streams (hourly for Mixpanel and Zendesk,
+daily for Stripe; see ``sources/streams``).
+
 Each asset owns the rows of its own source in ``growth.events``. For a window it stages the
 candidate events of every stream of its source (``sql/models/stage_<source>_<stream>.sql``),
 validates them against the vocabulary, currencies and FX rates, and replaces its slice of the
@@ -46,6 +49,14 @@ class Normaliser:
     def stream_specs(self) -> tuple[StreamSpec, ...]:
         return streams_of(self.source)
 
+    @property
+    def grain(self) -> str:
+        """The partitioning of the source's event streams (one grain per source)."""
+        grains = {s.grain for s in self.stream_specs() if s.stream in self.streams}
+        if len(grains) != 1:
+            raise ValueError(f"{self.source}: event streams mix grains {sorted(grains)}")
+        return grains.pop()
+
 
 NORMALISERS: tuple[Normaliser, ...] = (
     Normaliser(
@@ -80,7 +91,7 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
         description=norm.description,
         group_name="canonical",
         kinds={"postgres"},
-        partitions_def=partitions.hourly(),
+        partitions_def=partitions.hourly() if norm.grain == "hourly" else partitions.daily(),
         backfill_policy=BackfillPolicy.single_run(),
         deps=[*raw_deps, FX_RATES_KEY],
         check_specs=[

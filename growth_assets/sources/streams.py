@@ -10,11 +10,15 @@ API quirks that shape these choices:
 * Stripe lists are windowed on ``created``; lifecycle changes arrive as Event objects.
 * Zendesk's incremental export returns a ticket once, in its latest state, at ``updated_at``.
 
-Streams that feed canonical events (Mixpanel events, Stripe charges, refunds and Event
-objects, Zendesk tickets) are hourly partitions: they feed the hourly rollups and the alerts.
-Stripe customers and subscriptions, slowly changing objects that no event is built from, are
-daily partitions: re-running a day re-snapshots the objects created that day in their current
-state.
+Grain. Mixpanel events and Zendesk tickets are hourly partitions: product usage and support
+load move within the day, and their APIs are read per hour (Mixpanel's export per day, kept to
+its hour). Every Stripe stream is a daily partition: billing objects arrive at human pace, a
+day of charges is a few pages, and re-running today's partition every hour keeps today current
+for the hourly rollups and alerts. It is also what makes long backfills affordable: Dagster
+records every partition of a single-run backfill, about 16 s per asset (plus about 8 s per
+check) for two years of hours, against under a second for the same two years of days. For
+customers and subscriptions, re-running a day re-snapshots the objects created that day in
+their current state.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         ("created",),
         "epoch",
         "Stripe Event objects: subscription created, updated and deleted.",
+        grain="daily",
     ),
     StreamSpec(
         "stripe",
@@ -90,6 +95,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         ("created",),
         "epoch",
         "Stripe charges created in the window (amounts in minor units).",
+        grain="daily",
     ),
     StreamSpec(
         "stripe",
@@ -98,6 +104,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         ("created",),
         "epoch",
         "Stripe refunds created in the window (amounts in minor units).",
+        grain="daily",
     ),
     StreamSpec(
         "zendesk",
