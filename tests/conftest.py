@@ -34,12 +34,17 @@ def _server_url(database: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+_dropped_at_exit: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def admin() -> Iterator[sa.Engine]:
     if not os.environ.get("GROWTH_WAREHOUSE_URL"):
         subprocess.run([str(REPO / "scripts" / "warehouse"), "start"], check=True)
     engine = sa.create_engine(_server_url("postgres"), isolation_level="AUTOCOMMIT")
     yield engine
+    for name in _dropped_at_exit:
+        _drop(engine, name)
     engine.dispose()
 
 
@@ -47,6 +52,13 @@ def _create(admin: sa.Engine, name: str) -> str:
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     return _server_url(name)
+
+
+def _release(name: str) -> None:
+    """Drop a test's database when the session ends. ``DROP DATABASE`` waits until every
+    backend of the cluster has acknowledged it, including one busy in a long ``COPY`` of
+    another run sharing the server, so the drops are done together at the end."""
+    _dropped_at_exit.append(name)
 
 
 def _drop(admin: sa.Engine, name: str) -> None:
@@ -67,8 +79,9 @@ def _warehouse(admin: sa.Engine, timescaledb: str) -> Iterator[Warehouse]:
         migrate(wh.engine, timescaledb)
         yield wh
     finally:
+        wh.engine.dispose()
         _engine.cache_clear()
-        _drop(admin, name)
+        _release(name)
 
 
 @pytest.fixture
@@ -92,7 +105,7 @@ def empty_database(admin: sa.Engine) -> Iterator[str]:
         yield url
     finally:
         _engine.cache_clear()
-        _drop(admin, name)
+        _release(name)
 
 
 @pytest.fixture
@@ -112,7 +125,7 @@ def dagster_instance(admin: sa.Engine, tmp_path: Path) -> Iterator[DagsterInstan
         with DagsterInstance.from_config(str(home)) as instance:
             yield instance
     finally:
-        _drop(admin, name)
+        _release(name)
 
 
 @pytest.fixture(scope="session")
