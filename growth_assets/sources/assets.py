@@ -95,6 +95,7 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
             metadata={
                 **window_metadata(window.start, window.end, label),
                 **client.describe(),
+                **client.stats(spec.stream),
                 "rows_fetched": stats.fetched,
                 "rows_in_window": stats.keyed,
                 "distinct_ids": stats.distinct_ids,
