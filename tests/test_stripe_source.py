@@ -25,7 +25,7 @@ from dagster import (
     materialize,
 )
 
-from growth_assets.backfill import materialize_days, range_tags
+from growth_assets.backfill import materialize_days
 from growth_assets.definitions import ASSETS, build_definitions
 from growth_assets.models.events import FX_RATES_KEY
 from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
@@ -398,7 +398,6 @@ def test_failure_mid_window_leaves_nothing_and_a_rerun_equals_a_clean_load(
     )
     receiver.add_raw("charges", ts(9), NO_CREATED)
     raw_charges = AssetKey(["raw", "stripe_charges"])
-    tags = range_tags(DAY, DAY, "hourly")
 
     def run(wh: Warehouse) -> bool:
         with DagsterInstance.ephemeral() as instance:
@@ -407,7 +406,7 @@ def test_failure_mid_window_leaves_nothing_and_a_rerun_equals_a_clean_load(
                 selection=[raw_charges],
                 resources=pipeline_resources(wh, receiver, fx_csv, page_size=2),
                 instance=instance,
-                tags=tags,
+                partition_key=DAY.isoformat(),
                 raise_on_error=False,
             )
         return result.success
