@@ -1,27 +1,36 @@
 """The one place that decides how the code location is wired for this environment.
 
-``GROWTH_ENV`` selects the wiring (only ``demo`` exists so far: every source is answered by
-the deterministic simulator). Connection strings are secrets: when set in the environment
-they are passed as ``dagster.EnvVar`` so their values never show in the UI or in run config.
-Without ``GROWTH_WAREHOUSE_URL`` the project-private cluster started by ``scripts/warehouse``
-is used (loopback only). Everything here is read when the definitions are built.
+``GROWTH_ENV`` selects the wiring: ``demo`` answers every source with the deterministic
+simulator; ``live`` reads each source through its real API client (``LIVE_CLIENTS``), built
+from that source's environment variables (Stripe: ``STRIPE_API_KEY``, passed as an
+``EnvVar``). Connection strings are secrets: when set in the environment they are passed as
+``dagster.EnvVar`` so their values never show in the UI or in run config. Without
+``GROWTH_WAREHOUSE_URL`` the project-private cluster started by ``scripts/warehouse`` is used
+(loopback only). Everything here is read when the definitions are built.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dagster import EnvVar
 
 from growth_assets.sources.streams import SOURCES
-from resources.clients import DemoSettings, DemoSourceClient
+from resources.clients import DemoSettings, DemoSourceClient, SourceClient
 from resources.fx import CsvFxRates, DemoFxRates
 from resources.settings import ModelSettings
+from resources.stripe_api import StripeApiClient
 from resources.warehouse import Warehouse
 
 LOCAL_HOST = "127.0.0.1"
-ENVIRONMENTS = ("demo",)
+ENVIRONMENTS = ("demo", "live")
+# Source → builds its real client from environment variables (raising a clear error naming a
+# missing variable).
+LIVE_CLIENTS: dict[str, Callable[[Mapping[str, str]], SourceClient]] = {
+    "stripe": StripeApiClient.from_env,
+}
 
 
 def local_url(database: str, driver: str = "postgresql+psycopg") -> str:
@@ -60,8 +69,18 @@ def demo_settings() -> DemoSettings:
     )
 
 
+def source_client(source: str, env: str, demo: DemoSettings) -> SourceClient:
+    """The client for one source in this environment."""
+    if env == "demo":
+        return DemoSourceClient(source=source, demo=demo)
+    make = LIVE_CLIENTS.get(source)
+    if make is None:
+        raise ValueError(f"GROWTH_ENV={env}: no live client for source {source!r} yet")
+    return make(os.environ)
+
+
 def build_resources() -> dict[str, Any]:
-    environment()
+    env = environment()
     url: Any = (
         EnvVar("GROWTH_WAREHOUSE_URL")
         if os.environ.get("GROWTH_WAREHOUSE_URL")
@@ -80,5 +99,5 @@ def build_resources() -> dict[str, Any]:
         ),
     }
     for source in SOURCES:
-        resources[source] = DemoSourceClient(source=source, demo=demo)
+        resources[source] = source_client(source, env, demo)
     return resources

@@ -12,6 +12,7 @@ from dagster import AssetKey, AssetSelection, define_asset_job, multiprocess_exe
 from growth_assets import partitions
 from growth_assets.models.daily import METRICS_DAILY_KEY, USERS_KEY
 from growth_assets.models.events import NORMALISERS
+from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
 from growth_assets.sources.streams import STREAMS
 
 HOURLY_JOB = "hourly_assets"
@@ -25,6 +26,7 @@ DAILY_KEYS: list[AssetKey] = [
     *(s.asset_key for s in STREAMS if s.grain == "daily"),
     *(n.key for n in NORMALISERS if n.grain == "daily"),
     USERS_KEY,
+    SUBSCRIPTIONS_KEY,
     METRICS_DAILY_KEY,
 ]
 

@@ -30,6 +30,11 @@ class SourceClient(ConfigurableResource, ABC):
         """What this client reads from, for asset metadata and the status command (no secrets)."""
         return {"client": type(self).__name__}
 
+    def stats(self, stream: str) -> dict[str, Any]:
+        """What fetching ``stream`` cost since the resource was set up (one run): requests,
+        pages, retries, cursor before/after. Clients that do not talk to an API report nothing."""
+        return {}
+
 
 class DemoSettings(ConfigurableResource):
     """Scale and seed of the deterministic demo business (shared by every demo client)."""

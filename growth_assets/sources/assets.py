@@ -2,9 +2,12 @@
 
 Event streams are hourly partitions, slowly changing objects daily ones (see ``streams``).
 Each asset asks its source client for the partition's window, loads it with
-:func:`growth_assets.sources.load.load_window` in one transaction, and reports what it read as
-metadata. A backfill of many hours runs as a single run over the whole range
-(``BackfillPolicy.single_run``): the client is asked once for the union window.
+:func:`growth_assets.sources.load.load_window` in one transaction (records stream from the API
+straight into the COPY, so a fetch that fails part-way rolls the whole window back), and reports
+what it read as metadata, including the client's own call statistics (requests, pages, retries,
+cursor before/after) from :meth:`resources.clients.SourceClient.stats`. A backfill of many hours
+runs as a single run over the whole range (``BackfillPolicy.single_run``): the client is asked
+once for the union window.
 """
 
 from collections.abc import Iterator
@@ -95,6 +98,7 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
             metadata={
                 **window_metadata(window.start, window.end, label),
                 **client.describe(),
+                **client.stats(spec.stream),
                 "rows_fetched": stats.fetched,
                 "rows_in_window": stats.keyed,
                 "distinct_ids": stats.distinct_ids,

@@ -1,0 +1,1 @@
+"""Local HTTP receivers that answer like the real source APIs, with scripted faults."""
