@@ -17,7 +17,7 @@ from dagster import EnvVar
 from growth_assets.sources.streams import SOURCES
 from resources.clients import DemoSettings, DemoSourceClient
 from resources.fx import CsvFxRates, DemoFxRates
-from resources.settings import ModelSettings
+from resources.settings import model_settings_from_env
 from resources.warehouse import Warehouse
 
 LOCAL_HOST = "127.0.0.1"
@@ -70,9 +70,7 @@ def build_resources() -> dict[str, Any]:
     demo = demo_settings()
     resources: dict[str, Any] = {
         "warehouse": Warehouse(url=url, timescaledb=os.environ.get("GROWTH_TIMESCALEDB", "auto")),
-        "settings": ModelSettings(
-            reporting_currency=os.environ.get("GROWTH_REPORTING_CURRENCY", "USD")
-        ),
+        "settings": model_settings_from_env(os.environ),
         "fx_source": (
             CsvFxRates(path=os.environ["GROWTH_FX_RATES_CSV"])
             if os.environ.get("GROWTH_FX_RATES_CSV")

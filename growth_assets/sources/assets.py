@@ -28,6 +28,7 @@ from growth_assets.metadata import window_metadata
 from growth_assets.sources.load import load_window
 from growth_assets.sources.streams import STREAMS, StreamSpec
 from resources.clients import SourceClient
+from resources.cursors import SqlCursorStore
 from resources.warehouse import Warehouse
 
 CHUNK = timedelta(days=1)
@@ -76,8 +77,9 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
             if partition.start == partition.end
             else f"{partition.start}...{partition.end}"
         )
-        records = fetch_in_chunks(client, spec.stream, window.start, window.end)
         with warehouse.transaction() as conn:
+            client.use_cursor_store(SqlCursorStore(conn))
+            records = fetch_in_chunks(client, spec.stream, window.start, window.end)
             stats = load_window(conn, spec, records, (window.start, window.end), label)
         with warehouse.engine.connect() as conn:
             (row,) = Warehouse.fetch_file(
@@ -106,6 +108,7 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
                 "rows_rejected": stats.rejected,
                 "reject_reasons": MetadataValue.json(stats.reject_reasons),
                 "load_seconds": MetadataValue.float(round(stats.seconds, 3)),
+                **client.call_stats(),
             },
             check_results=[
                 AssetCheckResult(
