@@ -31,27 +31,51 @@ class CursorStore(Protocol):
 
 
 class SqlCursorStore:
-    """``ops.source_cursors`` in the caller's transaction (its row stays locked until the end)."""
+    """``ops.source_cursors`` of one stream, in the caller's transaction.
 
-    def __init__(self, conn: Connection) -> None:
+    The load streams records into a COPY on the same connection, and a connection cannot run
+    another statement while a COPY is open. So the store reads (and locks) the stream's
+    cursor when it is made, before the COPY starts, keeps saves in memory, and writes them
+    with :meth:`flush` after the rows, still in the same transaction.
+    """
+
+    def __init__(self, conn: Connection, source: str, stream: str) -> None:
         self._conn = conn
+        self._source = source
+        self._stream = stream
+        rows = Warehouse.fetch_file(conn, "ingest/get_cursor", {"source": source, "stream": stream})
+        self._saved = {
+            r_stream: SavedCursor(r.cursor, r.position_at)
+            for r_stream, r in ((stream, row) for row in rows)
+        }
+        self._pending: dict[str, SavedCursor] = {}
 
     def get(self, source: str, stream: str) -> SavedCursor | None:
-        rows = Warehouse.fetch_file(
-            self._conn, "ingest/get_cursor", {"source": source, "stream": stream}
-        )
-        if not rows:
-            return None
-        return SavedCursor(cursor=rows[0].cursor, position_at=rows[0].position_at)
+        self._check(source, stream)
+        return self._pending.get(stream) or self._saved.get(stream)
 
     def save(self, source: str, stream: str, saved: SavedCursor) -> None:
-        Warehouse.run_file(
-            self._conn,
-            "ingest/save_cursor",
-            {
-                "source": source,
-                "stream": stream,
-                "cursor": saved.cursor,
-                "position_at": saved.position_at,
-            },
-        )
+        self._check(source, stream)
+        self._pending[stream] = saved
+
+    def flush(self) -> None:
+        """Write the saved cursors (call after the rows are loaded, before commit)."""
+        for stream, saved in self._pending.items():
+            Warehouse.run_file(
+                self._conn,
+                "ingest/save_cursor",
+                {
+                    "source": self._source,
+                    "stream": stream,
+                    "cursor": saved.cursor,
+                    "position_at": saved.position_at,
+                },
+            )
+            self._saved[stream] = saved
+        self._pending.clear()
+
+    def _check(self, source: str, stream: str) -> None:
+        if (source, stream) != (self._source, self._stream):
+            raise ValueError(
+                f"this cursor store holds {self._source}.{self._stream}, not {source}.{stream}"
+            )

@@ -3,7 +3,9 @@
 Event streams are hourly partitions, slowly changing objects daily ones (see ``streams``).
 Each asset asks its source client for the partition's window, loads it with
 :func:`growth_assets.sources.load.load_window` in one transaction, and reports what it read as
-metadata. A backfill of many hours runs as a single run over the whole range
+metadata, including the client's own ``call_stats()`` (requests, pages, retries, cursor before
+and after). Clients that resume from a cursor read and save it in ``ops.source_cursors``
+through the load's transaction. A backfill of many hours runs as a single run over the whole range
 (``BackfillPolicy.single_run``): the client is asked once for the union window.
 """
 
@@ -78,9 +80,11 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
             else f"{partition.start}...{partition.end}"
         )
         with warehouse.transaction() as conn:
-            client.use_cursor_store(SqlCursorStore(conn))
+            cursors = SqlCursorStore(conn, spec.source, spec.stream)  # commits with the rows
+            client.use_cursor_store(cursors)
             records = fetch_in_chunks(client, spec.stream, window.start, window.end)
             stats = load_window(conn, spec, records, (window.start, window.end), label)
+            cursors.flush()
         with warehouse.engine.connect() as conn:
             (row,) = Warehouse.fetch_file(
                 conn,

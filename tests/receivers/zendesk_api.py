@@ -58,10 +58,15 @@ class ZendeskReceiver(Receiver):
     def answer(self, seen: Seen) -> Reply:
         if seen.path != EXPORT_PATH:
             return Reply(404, b'{"error": "InvalidEndpoint"}')
-        per_page = min(int(seen.query.get("per_page", "1000")), 1000)
         ordered = self._ordered()
+        after = None
         if "cursor" in seen.query:
-            after = tuple(json.loads(base64.urlsafe_b64decode(seen.query["cursor"])))
+            after = json.loads(base64.urlsafe_b64decode(seen.query["cursor"]))
+        # The page size is kept in the cursor, so a request by cursor alone (zenpy sends no
+        # per_page with a cursor) keeps the size the export started with.
+        default_size = after[2] if after is not None else 1000
+        per_page = min(int(seen.query.get("per_page", default_size)), 1000)
+        if after is not None:
             rest = [(k, t) for k, t in ordered if k > (after[0], after[1])]
         elif "start_time" in seen.query:
             start = float(seen.query["start_time"])
@@ -70,12 +75,12 @@ class ZendeskReceiver(Receiver):
             return Reply(400, b'{"error": "InvalidPaginationParameter"}')
         page = rest[:per_page]
         if page:
-            last_key = page[-1][0]
-        elif "cursor" in seen.query:
-            last_key = tuple(json.loads(base64.urlsafe_b64decode(seen.query["cursor"])))
+            last_key: tuple[float, str] = page[-1][0]
+        elif after is not None:
+            last_key = (after[0], after[1])
         else:
             last_key = (float(seen.query["start_time"]) - 0.5, "")
-        cursor = base64.urlsafe_b64encode(json.dumps(list(last_key)).encode()).decode()
+        cursor = base64.urlsafe_b64encode(json.dumps([*last_key, per_page]).encode()).decode()
         query = {"cursor": cursor, "per_page": str(per_page)}
         body = {
             "tickets": [t for _, t in page],
