@@ -2,8 +2,8 @@
 
 ``GROWTH_ENV`` selects the wiring: ``demo`` answers every source with the deterministic
 simulator; ``live`` reads each source through its real API client (``LIVE_CLIENTS``), built
-from that source's environment variables (Stripe: ``STRIPE_API_KEY``, passed as an
-``EnvVar``). Connection strings are secrets: when set in the environment they are passed as
+from that source's environment variables (``STRIPE_API_KEY``, ``MIXPANEL_API_SECRET``,
+``ZENDESK_API_TOKEN``…). Secrets, connection strings included, are passed to Dagster as
 ``dagster.EnvVar`` so their values never show in the UI or in run config. Without
 ``GROWTH_WAREHOUSE_URL`` the project-private cluster started by ``scripts/warehouse`` is used
 (loopback only). Everything here is read when the definitions are built.
@@ -20,16 +20,21 @@ from dagster import EnvVar
 from growth_assets.sources.streams import SOURCES
 from resources.clients import DemoSettings, DemoSourceClient, SourceClient
 from resources.fx import CsvFxRates, DemoFxRates
-from resources.settings import ModelSettings
+from resources.mixpanel_api import MixpanelApiClient
+from resources.settings import model_settings_from_env
 from resources.stripe_api import StripeApiClient
 from resources.warehouse import Warehouse
+from resources.zendesk_api import ZendeskApiClient
 
 LOCAL_HOST = "127.0.0.1"
 ENVIRONMENTS = ("demo", "live")
 # Source → builds its real client from environment variables (raising a clear error naming a
-# missing variable).
+# missing variable). Secrets are always passed on as ``EnvVar`` (Mixpanel's and Zendesk's
+# ``from_env()`` do so when given no mapping), never as values.
 LIVE_CLIENTS: dict[str, Callable[[Mapping[str, str]], SourceClient]] = {
     "stripe": StripeApiClient.from_env,
+    "mixpanel": lambda _environ: MixpanelApiClient.from_env(),
+    "zendesk": lambda _environ: ZendeskApiClient.from_env(),
 }
 
 
@@ -89,9 +94,7 @@ def build_resources() -> dict[str, Any]:
     demo = demo_settings()
     resources: dict[str, Any] = {
         "warehouse": Warehouse(url=url, timescaledb=os.environ.get("GROWTH_TIMESCALEDB", "auto")),
-        "settings": ModelSettings(
-            reporting_currency=os.environ.get("GROWTH_REPORTING_CURRENCY", "USD")
-        ),
+        "settings": model_settings_from_env(os.environ),
         "fx_source": (
             CsvFxRates(path=os.environ["GROWTH_FX_RATES_CSV"])
             if os.environ.get("GROWTH_FX_RATES_CSV")

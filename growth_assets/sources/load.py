@@ -2,6 +2,8 @@
 
 Records are never dropped silently. A record without an id or a usable timestamp, or with a
 timestamp in the future, is kept in ``ops.rejected_events`` (stage ``ingest``) with the reason.
+A client that receives a record it cannot parse (a malformed JSONL line) passes it on as
+``{MALFORMED: <the text>, MALFORMED_REASON: <why>}`` so it is rejected with that reason too.
 Records outside the requested window are counted and left to the partition they belong to
 (Mixpanel's export, for example, answers per day while partitions are hourly).
 """
@@ -21,6 +23,8 @@ from growth_assets.sources.streams import StreamSpec
 from resources.warehouse import Warehouse
 
 FUTURE_TOLERANCE = timedelta(days=1)
+MALFORMED = "_malformed"  # key of a record the client could not parse: the raw text
+MALFORMED_REASON = "_malformed_reason"
 
 
 @dataclass
@@ -86,6 +90,10 @@ def key_record(spec: StreamSpec, record: Any, now: datetime) -> tuple[str, datet
             "not an object",
             f"record is not a JSON object: {type(record).__name__}",
             {"raw": record},
+        )
+    if MALFORMED in record:
+        return Rejected(
+            "malformed record", f"malformed record: {record.get(MALFORMED_REASON)}", record
         )
     raw_id = dig(record, spec.id_path)
     if raw_id is None or raw_id == "":
