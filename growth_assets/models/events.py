@@ -38,6 +38,10 @@ class Normaliser:
     source: str
     streams: tuple[str, ...]  # the streams that produce canonical events
     description: str
+    # Configured sources (tabular_assets) share one staging file and name their raw assets;
+    # None: sql/models/stage_<source>_<stream>.sql and the source's streams' raw assets.
+    stage_sql: str | None = None
+    raw_keys: tuple[AssetKey, ...] | None = None
 
     @property
     def key(self) -> AssetKey:
@@ -73,7 +77,11 @@ def _params(settings: ModelSettings) -> dict[str, Any]:
 
 def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
     """The asset that writes ``norm.source``'s slice of ``growth.events``."""
-    raw_deps = [s.asset_key for s in norm.stream_specs()]
+    raw_deps = (
+        list(norm.raw_keys)
+        if norm.raw_keys is not None
+        else [s.asset_key for s in norm.stream_specs()]
+    )
 
     @asset(
         key=norm.key,
@@ -111,7 +119,8 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
             for stream in norm.streams:
                 params = {**base, "stream": stream}
                 Warehouse.run_file(conn, "models/stage_events_table")
-                Warehouse.run_file(conn, f"models/stage_{norm.source}_{stream}", params)
+                stage = norm.stage_sql or f"models/stage_{norm.source}_{stream}"
+                Warehouse.run_file(conn, stage, params)
                 Warehouse.run_file(conn, "models/load_events", params)
                 (summary,) = Warehouse.fetch_file(conn, "models/load_events_summary")
                 per_stream[stream] = {
