@@ -238,15 +238,28 @@ class FileSourceClient(TabularClient):
         )
 
     def fetch(self, stream: str, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
-        frame = self._scan(self.files())
-        schema = frame.collect_schema()
+        files = self.files()
+        try:
+            frame = self._scan(files)
+            schema = frame.collect_schema()
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise TabularSourceError(
+                f"file source {self.name!r}: cannot read the {len(files)} file(s) matching "
+                f"{self.path}: {exc}"
+            ) from exc
         self.check_columns([c for c in schema.names() if c != FILE_COLUMN])
         ts = pl.col(TS_COLUMN)
-        selected = (
-            frame.with_columns(self._timestamp_expr(schema[self.timestamp]).alias(TS_COLUMN))
-            .filter(ts.is_null() | ((ts >= start) & (ts < end)))
-            .collect()
-        )
+        try:
+            selected = (
+                frame.with_columns(self._timestamp_expr(schema[self.timestamp]).alias(TS_COLUMN))
+                .filter(ts.is_null() | ((ts >= start) & (ts < end)))
+                .collect()
+            )
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise TabularSourceError(
+                f"file source {self.name!r}: cannot read the {len(files)} file(s) matching "
+                f"{self.path}: {exc}"
+            ) from exc
         for row in selected.iter_rows(named=True):
             parsed = row.pop(TS_COLUMN)
             file = row.pop(FILE_COLUMN)
