@@ -18,6 +18,8 @@ from typing import Any
 from dagster import EnvVar
 
 from growth_assets.sources.streams import SOURCES
+from growth_assets.sources.tabular_assets import tabular_resources
+from growth_assets.sources.tabular_config import EMPTY, TabularConfig, load_config
 from resources.clients import DemoSettings, DemoSourceClient, SourceClient
 from resources.fx import CsvFxRates, DemoFxRates
 from resources.mixpanel_api import MixpanelApiClient
@@ -84,7 +86,13 @@ def source_client(source: str, env: str, demo: DemoSettings) -> SourceClient:
     return make(os.environ)
 
 
-def build_resources() -> dict[str, Any]:
+def sources_config() -> TabularConfig:
+    """The configured tabular sources: the TOML file named by ``GROWTH_SOURCES_FILE``, or none."""
+    path = os.environ.get("GROWTH_SOURCES_FILE")
+    return load_config(path, reserved=SOURCES) if path else EMPTY
+
+
+def build_resources(tabular: TabularConfig | None = None) -> dict[str, Any]:
     env = environment()
     url: Any = (
         EnvVar("GROWTH_WAREHOUSE_URL")
@@ -103,4 +111,5 @@ def build_resources() -> dict[str, Any]:
     }
     for source in SOURCES:
         resources[source] = source_client(source, env, demo)
+    resources.update(tabular_resources(sources_config() if tabular is None else tabular))
     return resources

@@ -5,6 +5,7 @@ their normalisation); ``daily_assets`` every daily-partitioned one (Stripe inges
 normalisation, users, daily rollups). Both run at most two steps at a time, one per core here.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from dagster import AssetKey, AssetSelection, define_asset_job, multiprocess_executor
@@ -49,12 +50,14 @@ _JOBS = (
 )
 
 
-def jobs() -> list[Any]:
-    """The job definitions (unresolved until the Definitions bind them to the assets)."""
+def jobs(extra_hourly: Sequence[AssetKey] = (), extra_daily: Sequence[AssetKey] = ()) -> list[Any]:
+    """The job definitions (unresolved until the Definitions bind them to the assets);
+    ``extra_*``: the configured tabular sources' assets of each partitioning."""
+    extra = {HOURLY_JOB: list(extra_hourly), DAILY_JOB: list(extra_daily)}
     return [
         define_asset_job(
             name,
-            selection=AssetSelection.assets(*keys),
+            selection=AssetSelection.assets(*keys, *extra[name]),
             partitions_def=partitions_def(),
             executor_def=_EXECUTOR,
             description=description,

@@ -146,7 +146,12 @@ def load_window(
 
     Warehouse.run_file(conn, "ingest/stage_raw")
     Warehouse.copy_rows(conn, "raw_batch", ("id", "occurred_at", "payload"), rows())
-    (result,) = Warehouse.fetch_file(conn, "ingest/upsert_raw", raw_table=spec.raw_table)
+    if spec.shared_table:
+        (result,) = Warehouse.fetch_file(
+            conn, "ingest/upsert_shared_raw", {"source": spec.source}, raw_table=spec.raw_table
+        )
+    else:
+        (result,) = Warehouse.fetch_file(conn, "ingest/upsert_raw", raw_table=spec.raw_table)
     stats.distinct_ids = int(result.distinct_ids or 0)
     stats.inserted = int(result.inserted or 0)
     stats.updated = int(result.updated or 0)

@@ -39,6 +39,9 @@ class StreamSpec:
     time_format: Literal["epoch", "iso"]
     description: str
     grain: Literal["hourly", "daily"] = "hourly"
+    # A raw table shared by several sources and keyed by (source, id), such as
+    # raw.tabular_records for the configured file and SQL sources; None: raw.<source>_<stream>.
+    shared_table: str | None = None
 
     @property
     def name(self) -> str:
@@ -46,7 +49,7 @@ class StreamSpec:
 
     @property
     def raw_table(self) -> str:
-        return f"raw.{self.name}"
+        return self.shared_table or f"raw.{self.name}"
 
     @property
     def asset_key(self) -> AssetKey:

@@ -18,12 +18,13 @@ WITH NO DATA;
 INSERT INTO checked_events
 SELECT
     s.source_id, s.occurred_at, s.product_id, s.user_id, s.source_event, s.event_type,
-    s.value, s.value_minor, upper(s.currency), s.properties, s.payload,
+    s.value, s.value_minor, upper(s.currency), s.properties, s.payload, s.reject_reason,
     CAST(md5(CAST(:source AS text) || ':' || s.source_id || ':' || coalesce(s.event_type, s.source_event, ''))
          AS uuid),
     v.value_major,
     v.value_major * CASE WHEN upper(s.currency) = :reporting_currency THEN 1 ELSE fx.rate END,
     CASE
+        WHEN s.reject_reason IS NOT NULL THEN s.reject_reason
         WHEN nullif(s.user_id, '') IS NULL THEN 'missing user id'
         WHEN nullif(s.product_id, '') IS NULL THEN 'missing product id'
         WHEN s.product_id = 'all' THEN 'product id ''all'' is reserved for portfolio totals'
