@@ -105,37 +105,52 @@ def _binary_copy(wh: Warehouse, rows: list[tuple[Any, ...]]) -> float:
     return seconds
 
 
-def measure(url: str, demo: DemoSettings) -> dict[str, Any]:
-    """One repetition on a fresh database at ``url``; returns seconds and rows."""
+def mixpanel_records(demo: DemoSettings, days: int | None = None) -> list[dict[str, Any]]:
+    """The demo world's Mixpanel payloads for its first ``days`` days (all by default)."""
+    start = datetime.fromisoformat(demo.start).replace(tzinfo=UTC)
+    end = start + timedelta(days=days or demo.days)
+    client = DemoSourceClient(source="mixpanel", demo=demo)
+    return list(fetch_in_chunks(client, "events", start, end))
+
+
+def measure(url: str, records: list[dict[str, Any]], copy_limit: bool = True) -> dict[str, Any]:
+    """Load ``records`` on a fresh database at ``url`` through the pipeline's path (raw, then
+    canonical), then, when ``copy_limit``, binary-COPY the resulting canonical rows into an
+    unindexed table; seconds and rows of each."""
     wh = Warehouse(url=url)
     migrate(wh.engine, "auto")
     spec = next(s for s in streams_of("mixpanel") if s.stream == "events")
-    client = DemoSourceClient(source="mixpanel", demo=demo)
-    start = datetime.fromisoformat(demo.start).replace(tzinfo=UTC)
-    end = start + timedelta(days=demo.days)
-    demo.world()  # build the simulated world before timing anything
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    end = datetime.now(UTC) + timedelta(days=1)
 
     # Mixpanel events carry no money, so no FX rates are needed.
     t0 = time.perf_counter()
     with wh.transaction() as conn:
-        stats = load_window(
-            conn, spec, fetch_in_chunks(client, "events", start, end), (start, end), "bench"
-        )
+        stats = load_window(conn, spec, records, (start, end), "bench")
     t1 = time.perf_counter()
     with wh.transaction() as conn:
         _normalise(conn, start, end)
     t2 = time.perf_counter()
 
     with wh.engine.connect() as conn:
-        rows = [
-            tuple(r)
-            for r in conn.execute(sa.text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM growth.events"))
-        ]
-    copy_s = _binary_copy(wh, rows)
+        events = int(conn.execute(sa.text("SELECT count(*) FROM growth.events")).scalar_one())
+        rows = (
+            [
+                tuple(r)
+                for r in conn.execute(
+                    sa.text(f"SELECT {', '.join(EVENT_COLUMNS)} FROM growth.events")
+                )
+            ]
+            if copy_limit
+            else []
+        )
+    wh.engine.dispose()
     return {
         "records": stats.fetched,
-        "events": len(rows),
+        "raw_rows": stats.distinct_ids,
+        "events": events,
+        "rejected": stats.rejected,
         "raw_s": t1 - t0,
         "canonical_s": t2 - t1,
-        "copy_s": copy_s,
+        "copy_s": _binary_copy(wh, rows) if copy_limit else None,
     }
