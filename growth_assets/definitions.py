@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetsDefinition, Definitions, definitions
 
+from growth_assets.alerts.sensors import SENSORS
 from growth_assets.environment import build_resources
 from growth_assets.jobs import jobs
 from growth_assets.models.daily import metrics_daily, users
@@ -15,7 +16,7 @@ ASSETS: list[AssetsDefinition] = [*INGEST_ASSETS, fx_rates, *NORMALISE_ASSETS, u
 
 
 def build_definitions() -> Definitions:
-    return Definitions(assets=ASSETS, jobs=jobs(), resources=build_resources())
+    return Definitions(assets=ASSETS, jobs=jobs(), sensors=SENSORS, resources=build_resources())
 
 
 @definitions

@@ -14,6 +14,7 @@ from typing import Any
 
 from dagster import EnvVar
 
+from growth_assets.alerts.deliver import channels_from_env
 from growth_assets.sources.streams import SOURCES
 from resources.clients import DemoSettings, DemoSourceClient
 from resources.fx import CsvFxRates, DemoFxRates
@@ -81,4 +82,5 @@ def build_resources() -> dict[str, Any]:
     }
     for source in SOURCES:
         resources[source] = DemoSourceClient(source=source, demo=demo)
+    resources["alert_channels"] = channels_from_env()
     return resources
