@@ -24,7 +24,7 @@ from dagster import (
 )
 
 from growth_assets.alerts import sensors
-from growth_assets.alerts.deliver import AlertChannels
+from growth_assets.alerts.deliver import AlertChannels, deliver_pending
 from growth_assets.alerts.sensors import (
     AlertCursor,
     check_alerts_on_success,
@@ -393,3 +393,20 @@ def test_failed_error_check_becomes_an_alert(
         "data-quality check failed: growth/toy:always_fails" in text
         and "3 mismatching rows" in text
     )
+
+
+def test_delivery_stops_starting_sends_when_the_tick_budget_is_spent(
+    warehouse: Warehouse,
+    dagster_instance: DagsterInstance,
+    receivers: tuple[SlackReceiver, PagerDutyReceiver],
+) -> None:
+    slack, pagerduty = receivers
+    days = seed(warehouse, [*noisy(30), 50])
+    landed(dagster_instance, *days)
+    Ticks(dagster_instance, warehouse, AlertChannels()).tick()  # detect only
+    ch = channels(slack, pagerduty)
+    config = ch.config()
+    spent = deliver_pending(warehouse, ch, config, budget_seconds=-1)
+    assert spent.postponed == 1 and spent.sent == [] and slack.requests == []
+    report = deliver_pending(warehouse, ch, config)
+    assert [(c, a) for c, a, _ in report.sent] == [("pagerduty", "trigger"), ("slack", "trigger")]

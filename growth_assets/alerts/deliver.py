@@ -67,6 +67,7 @@ DEFAULT_PAGERDUTY_EVENTS = "https://events.pagerduty.com/v2/enqueue"
 DEFAULT_UI = "http://127.0.0.1:3000"
 POLICY = RetryPolicy(attempts=4, initial_seconds=0.5, max_seconds=8.0, jitter_seconds=0.25)
 MAX_INLINE_WAIT = 20.0  # seconds a tick may wait for one Retry-After before deferring the row
+TICK_BUDGET = 30.0  # no new delivery starts after this long; the rest waits for the next tick
 _SLACK_AUTH_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "account_inactive"}
 
 
@@ -350,11 +351,12 @@ class DeliveryReport:
     sent: list[tuple[str, str, str]] = field(default_factory=list)  # channel, action, key
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # channel, key, error
     stats: CallStats = field(default_factory=CallStats)
+    postponed: int = 0  # alerts left for the next tick (time budget spent)
 
     def summary(self) -> str:
-        return f"delivered {len(self.sent)}, failed {len(self.failed)}" + (
-            f" ({self.stats.retries} retries)" if self.stats.retries else ""
-        )
+        retries = f" ({self.stats.retries} retries)" if self.stats.retries else ""
+        later = f", {self.postponed} postponed to the next tick" if self.postponed else ""
+        return f"delivered {len(self.sent)}, failed {len(self.failed)}{retries}{later}"
 
 
 def _pending(
@@ -384,16 +386,22 @@ def deliver_pending(
     config: AlertConfig,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    budget_seconds: float = TICK_BUDGET,
 ) -> DeliveryReport:
     """Send everything the outbox owes on the configured channels (PagerDuty first: it is the
-    one that wakes someone)."""
+    one that wakes someone), starting no new delivery after ``budget_seconds`` so a slow
+    channel cannot push the sensor past Dagster's evaluation timeout (60 s by default)."""
     senders = channels.senders()
     report = DeliveryReport(configured=sorted(c.value for c in senders))
     if not senders:
         return report
     secrets = channels.secrets()
     refused: set[Channel] = set()
+    deadline = time.monotonic() + budget_seconds
     for key in _pending(warehouse, senders, config):
+        if time.monotonic() > deadline:
+            report.postponed += 1
+            continue
         for channel in (Channel.PAGERDUTY, Channel.SLACK):
             sender = senders.get(channel)
             if sender is None or channel in refused:
