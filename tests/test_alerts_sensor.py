@@ -410,3 +410,21 @@ def test_delivery_stops_starting_sends_when_the_tick_budget_is_spent(
     assert spent.postponed == 1 and spent.sent == [] and slack.requests == []
     report = deliver_pending(warehouse, ch, config)
     assert [(c, a) for c, a, _ in report.sent] == [("pagerduty", "trigger"), ("slack", "trigger")]
+
+
+def test_sensors_and_channels_are_wired_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from growth_assets.definitions import build_definitions
+
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/envsecret123")
+    monkeypatch.setenv("PAGERDUTY_ROUTING_KEY", "envroutingkeysecret")
+    monkeypatch.setenv("DAGSTER_UI_URL", "http://dagster.internal")
+    defs = build_definitions()
+    names = {s.name for s in defs.sensors or []}
+    assert names == {"metric_alerts", "check_alerts_on_success", "check_alerts_on_failure"}
+    assert metric_alerts.minimum_interval_seconds == 5
+    resource = defs.resources["alert_channels"]  # type: ignore[index]
+    shown = repr(resource) + str(resource)
+    assert "envsecret123" not in shown and "envroutingkeysecret" not in shown
+    assert resource.dagster_ui_url == "http://dagster.internal"
