@@ -15,6 +15,7 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
+    AssetMaterialization,
     DagsterInstance,
     MaterializeResult,
     asset,
@@ -428,3 +429,49 @@ def test_sensors_and_channels_are_wired_from_the_environment(
     shown = repr(resource) + str(resource)
     assert "envsecret123" not in shown and "envroutingkeysecret" not in shown
     assert resource.dagster_ui_url == "http://dagster.internal"
+
+
+def test_an_hourly_rollup_plugs_in_by_configuration(
+    warehouse: Warehouse,
+    dagster_instance: DagsterInstance,
+    receivers: tuple[SlackReceiver, PagerDutyReceiver],
+    tmp_path: Any,
+) -> None:
+    """A daily partition of an hourly table lands 24 hours at once: all of them are judged,
+    an early-morning spike included, and the alert is labelled with its hour. Back inside
+    the band an hour later, it is told to Slack once (already recovered) and pages nobody."""
+    slack, pagerduty = receivers
+    with warehouse.transaction() as conn:
+        conn.execute(
+            sa.text("CREATE TABLE growth.toy_hourly (hour timestamptz, product_id text, churn int)")
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO growth.toy_hourly SELECT h, 'delta', "
+                "CASE WHEN h = '2025-01-31 05:00+00' THEN 40 ELSE 2 + (extract(hour FROM h)::int % 3) END "
+                "FROM generate_series(timestamptz '2025-01-29 00:00+00', '2025-01-31 23:00+00', '1 hour') h"
+            )
+        )
+    config = tmp_path / "alerts.toml"
+    config.write_text(
+        '[[metrics]]\nname = "churn"\ntable = "growth.toy_hourly"\ncolumn = "churn"\n'
+        'time_column = "hour"\ngrain = "hourly"\nasset_key = "growth/toy_hourly"\n'
+        'bad_direction = "up"\ninclude_all = false\n'
+    )
+    ch = channels(slack, pagerduty, config_file=str(config))
+    dagster_instance.report_runless_asset_event(
+        AssetMaterialization(asset_key=["growth", "toy_hourly"], partition="2025-01-31")
+    )
+    Ticks(dagster_instance, warehouse, ch).tick()
+    (row,) = alerts(warehouse)
+    assert (row.metric, row.grain, row.period, row.severity, row.status) == (
+        "churn", "hourly", "2025-01-31T05:00", "high", "resolved"
+    )  # fmt: skip
+    assert row.resolved_by_period == "2025-01-31T06:00"
+    assert row.slack_sent_at and row.slack_resolved_at and row.pagerduty_triggered_at is None
+    (text,) = slack.texts()
+    assert "already back inside the band at 2025-01-31T06:00" in text
+    assert "?view=partitions" not in text  # no daily partition key to link to
+    assert pagerduty.requests == []
+    Ticks(dagster_instance, warehouse, ch).tick()
+    assert len(slack.requests) == 1

@@ -155,6 +155,12 @@ def _raise_for(channel: str, variable: str, resp: _Response, detail: str) -> Non
     raise DeliveryError(f"{channel}: HTTP {status}: {detail[:200]}")
 
 
+def _slack_text(action: str, row: Any, ui_base: str) -> str:
+    if action == "resolve":
+        return slack_resolved_text(row, ui_base)
+    return slack_text(row, ui_base)  # trigger, or recovered (the text says it is back)
+
+
 @dataclass
 class SlackWebhookSender:
     """Slack incoming webhook: 200 with body ``ok``; errors are a status and a short name
@@ -166,11 +172,7 @@ class SlackWebhookSender:
     channel: Channel = Channel.SLACK
 
     def send(self, action: str, row: Any) -> None:
-        text = (
-            slack_text(row, self.ui_base)
-            if action == "trigger"
-            else slack_resolved_text(row, self.ui_base)
-        )
+        text = _slack_text(action, row, self.ui_base)
         resp = _post_json("slack webhook", self.url, {"text": text}, self.timeout)
         if resp.status == 200:
             return
@@ -187,11 +189,7 @@ class SlackApiSender:
     channel: Channel = Channel.SLACK
 
     def send(self, action: str, row: Any) -> None:
-        text = (
-            slack_text(row, self.ui_base)
-            if action == "trigger"
-            else slack_resolved_text(row, self.ui_base)
-        )
+        text = _slack_text(action, row, self.ui_base)
         try:
             self.resource.get_client().chat_postMessage(channel=self.slack_channel, text=text)
         except SlackApiError as exc:
@@ -335,14 +333,20 @@ _COLUMNS = {
 
 
 def owed(row: Any, channel: Channel, config: AlertConfig) -> str | None:
-    """'trigger', 'resolve' or None: what ``channel`` is still owed for this outbox row."""
+    """What ``channel`` is still owed for this outbox row: 'trigger', 'resolve', 'recovered'
+    (Slack only: an anomaly already back inside the band in the very detection pass that
+    found it, e.g. one bad hour in a day of hourly data; worth telling, not worth a page),
+    or None."""
     if row.silenced:
         return None
+    routed = channel in config.channels_for(Severity(row.severity))
+    triggered = getattr(row, _COLUMNS[channel, "trigger"]) is not None
     if row.status == "open":
-        routed = channel in config.channels_for(Severity(row.severity))
-        return "trigger" if routed and getattr(row, _COLUMNS[channel, "trigger"]) is None else None
-    sent = getattr(row, _COLUMNS[channel, "trigger"]) is not None
-    return "resolve" if sent and getattr(row, _COLUMNS[channel, "resolve"]) is None else None
+        return "trigger" if routed and not triggered else None
+    if triggered:
+        return "resolve" if getattr(row, _COLUMNS[channel, "resolve"]) is None else None
+    same_pass = row.resolved_at == row.created_at  # both now() of one transaction
+    return "recovered" if channel is Channel.SLACK and routed and same_pass else None
 
 
 @dataclass
@@ -437,12 +441,14 @@ def deliver_pending(
                     if isinstance(exc, CredentialsError):
                         refused.add(channel)
                     continue
-                Warehouse.run_file(
-                    conn,
-                    "alerts/mark_delivered",
-                    {"dedup_key": key},
-                    column=_COLUMNS[channel, action],
-                )
+                stamps = ("trigger", "resolve") if action == "recovered" else (action,)
+                for stamp in stamps:
+                    Warehouse.run_file(
+                        conn,
+                        "alerts/mark_delivered",
+                        {"dedup_key": key},
+                        column=_COLUMNS[channel, stamp],
+                    )
                 report.sent.append((channel.value, action, key))
     return report
 

@@ -33,6 +33,7 @@ from growth_assets.alerts.config import AlertConfig, BaselineKind, Grain, Metric
 from resources.warehouse import Warehouse
 
 PORTFOLIO = "all"
+_LONGEST_PARTITION = timedelta(days=31)  # longer windows (unpartitioned assets) mean "anything"
 Series = dict[str, dict[datetime, float]]
 
 
@@ -173,13 +174,17 @@ def detect_windows(
 ) -> list[Evaluation]:
     """Judge the recent periods inside the landed partition windows ``[start, end)``.
 
-    "Recent" is within ``config.recent_periods`` of the newest period in the table, so
-    re-materialising last week does not page anyone about last week.
+    "Recent" is within ``config.recent_periods`` of the newest period in the table, or in
+    the same landed window as the newest period (a daily partition of an hourly rollup lands
+    24 hours at once), so re-materialising last week does not page anyone about last week.
     """
     newest = latest_period(conn, metric)
     if newest is None or not windows:
         return []
     oldest_judged = step(newest, metric.grain, -(config.recent_periods - 1))
+    for s, e in windows:
+        if s <= newest < e and e - s <= _LONGEST_PARTITION:
+            oldest_judged = min(oldest_judged, s)
     start = max(min(s for s, _ in windows), oldest_judged)
     end = max(e for _, e in windows)
     if start >= end:

@@ -57,6 +57,8 @@ def slack_text(row: Any, ui_base: str) -> str:
     else:
         details = row.details or {}
         lines.append(f"run {details.get('run_id', '-')}: {details.get('description') or ''}")
+    if row.status == "resolved":
+        lines.append(f":white_check_mark: already back inside the band at {row.resolved_by_period}")
     lines += [f"<{asset_url(ui_base, row)}|asset in Dagster>", f"dedup key `{row.dedup_key}`"]
     return "\n".join(lines)
 

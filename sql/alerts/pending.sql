@@ -1,6 +1,8 @@
 -- Alerts with a delivery still owed on a configured channel, oldest first. Open alerts owe
 -- their trigger on the channels their severity routes to; resolved alerts owe a resolve on
--- the channels that got the trigger. Silenced alerts and rows backing off are skipped.
+-- the channels that got the trigger; an alert resolved in the same detection pass that found
+-- it (resolved_at = created_at, one transaction's now()) owes Slack one "recovered" message.
+-- Silenced alerts and rows backing off are skipped.
 SELECT dedup_key
 FROM ops.alerts
 WHERE NOT silenced
@@ -14,6 +16,8 @@ WHERE NOT silenced
       OR (status = 'resolved' AND (
           (:slack AND slack_sent_at IS NOT NULL AND slack_resolved_at IS NULL)
           OR (:pagerduty AND pagerduty_triggered_at IS NOT NULL AND pagerduty_resolved_at IS NULL)
+          OR (:slack AND slack_sent_at IS NULL AND resolved_at = created_at
+              AND severity = ANY(CAST(:slack_severities AS text[])))
       ))
   )
 ORDER BY created_at, dedup_key
