@@ -272,6 +272,8 @@ class _Row:
     product_id = "delta"
     metric = "churned_customers"
     severity = "high"
+    status = "open"
+    resolved_by_period = None
     value = 52.0
     baseline_mean = 1.5
     baseline_stddev = 1.2
