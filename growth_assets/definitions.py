@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetsDefinition, Definitions, definitions
 
+from growth_assets.alerts.sensors import SENSORS
 from growth_assets.environment import build_resources, sources_config
 from growth_assets.jobs import jobs
 from growth_assets.models.daily import metrics_daily, users
@@ -38,6 +39,7 @@ def build_definitions() -> Definitions:
         assets=assets_for(tabular),
         jobs=jobs(extra_hourly=keys.hourly, extra_daily=keys.daily),
         schedules=STRIPE_SCHEDULES,
+        sensors=SENSORS,
         resources=build_resources(tabular),
     )
 

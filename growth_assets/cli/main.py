@@ -4,6 +4,7 @@ growth-assets migrate   apply pending migrations and report the TimescaleDB tier
 growth-assets status    connection, tier, migrations, table sizes
 growth-assets demo      build the demo warehouse end to end and print a summary
 growth-assets dev       start `dagster dev` (webserver + daemon) on the warehouse
+growth-assets alerts replay --from D --to D   what anomaly detection would have raised
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -105,6 +107,37 @@ def dev(dagster_args: tuple[str, ...]) -> None:
     dagster = str(Path(sys.executable).parent / "dagster")
     args = [dagster, "dev", "-w", str(REPO_ROOT / "workspace.yaml"), *dagster_args]
     os.execv(dagster, args)  # noqa: S606 - replaces this process with dagster dev
+
+
+@main.group()
+def alerts() -> None:
+    """Anomaly alerts (the sensors detect and deliver; these commands only look)."""
+
+
+@alerts.command()
+@click.option("--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "last", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--metric", "metrics", multiple=True, help="Only these metrics (repeatable).")
+def replay(first: datetime, last: datetime, metrics: tuple[str, ...]) -> None:
+    """Replay detection over past days and print what would have alerted (no writes, no sends)."""
+    from growth_assets.alerts.config import AlertConfigError, load_config
+    from growth_assets.cli.alerts import format_replay, replay_evaluations
+
+    if last < first:
+        _fail(f"--to {last:%Y-%m-%d} is before --from {first:%Y-%m-%d}")
+        return
+    try:
+        config = load_config()
+        evaluations = replay_evaluations(
+            _warehouse(), config, first.date(), last.date(), list(metrics)
+        )
+    except (AlertConfigError, ValueError) as exc:
+        _fail(str(exc))
+        return
+    except sa.exc.OperationalError as exc:
+        _fail(f"cannot reach the warehouse: {exc.orig}")
+        return
+    click.echo(format_replay(evaluations, config, first.date(), last.date()))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Anomaly detection and alerting: config → detect → ops.alerts outbox → Slack / PagerDuty."""
