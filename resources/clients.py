@@ -8,12 +8,16 @@ production; only the client differs.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dagster import ConfigurableResource
-from pydantic import Field
+from pydantic import Field, PrivateAttr
+
+from resources import retries
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # the simulator is imported only by demo runs
     from growth_assets.demo.world import DemoConfig, DemoWorld
@@ -39,6 +43,42 @@ class SourceClient(ConfigurableResource, ABC):
     def use_cursor_store(self, store: CursorStore) -> None:
         """Give the client the load transaction's cursor store (``ops.source_cursors``) before
         ``fetch`` is consumed. Only clients that resume from a saved cursor use it."""
+
+
+class ApiSourceClient(SourceClient):
+    """A client that calls an HTTP API page by page: one retry policy and one request budget
+    per run, and what they cost (:class:`resources.retries.CallStats`) for asset metadata."""
+
+    retry_attempts: int = Field(default=6, ge=1)
+    retry_initial_seconds: float = Field(default=1.0, ge=0)
+    retry_max_seconds: float = Field(default=120.0, ge=0)
+    retry_jitter_seconds: float = Field(default=1.0, ge=0)
+
+    _stats: retries.CallStats | None = PrivateAttr(default=None)
+    _limiter: retries.RateLimiter | None = PrivateAttr(default=None)
+
+    def _call_stats(self) -> retries.CallStats:
+        if self._stats is None:
+            self._stats = retries.CallStats()
+        return self._stats
+
+    def _request(self, source: str, per_second: float, fetch_page: Callable[[], T]) -> T:
+        """One page: under the rate limit (``per_second``, set on first use), retried by the
+        policy, counted in the call statistics."""
+        if self._limiter is None:
+            self._limiter = retries.RateLimiter(per_second)
+        policy = retries.RetryPolicy(
+            attempts=self.retry_attempts,
+            initial_seconds=self.retry_initial_seconds,
+            max_seconds=self.retry_max_seconds,
+            jitter_seconds=self.retry_jitter_seconds,
+        )
+        stats = self._call_stats()
+        page = retries.call(
+            fetch_page, source=source, policy=policy, stats=stats, limiter=self._limiter
+        )
+        stats.pages += 1
+        return page
 
 
 class DemoSettings(ConfigurableResource):

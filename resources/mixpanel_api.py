@@ -49,7 +49,7 @@ from pydantic import Field, PrivateAttr, field_validator
 
 from growth_assets.sources.load import MALFORMED, MALFORMED_REASON
 from resources import retries
-from resources.clients import SourceClient
+from resources.clients import ApiSourceClient
 
 SOURCE = "mixpanel"
 DEFAULT_EXPORT_BASE = "https://data.mixpanel.com/api"
@@ -87,7 +87,7 @@ class _RawExport(MixpanelUtils):  # type: ignore[misc]  # untyped library
         return urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310
 
 
-class MixpanelApiClient(SourceClient):
+class MixpanelApiClient(ApiSourceClient):
     """Mixpanel's Raw Export API (events stream), one request per project day."""
 
     api_secret: str = Field(
@@ -111,13 +111,8 @@ class MixpanelApiClient(SourceClient):
     )
     timeout_seconds: float = Field(default=600.0, gt=0, description="Per-request timeout.")
     cache_days: int = Field(default=2, ge=1, description="Parsed days kept in memory per run.")
-    retry_attempts: int = Field(default=6, ge=1)
     retry_initial_seconds: float = Field(default=2.0, ge=0)
-    retry_max_seconds: float = Field(default=120.0, ge=0)
-    retry_jitter_seconds: float = Field(default=1.0, ge=0)
 
-    _stats: retries.CallStats | None = PrivateAttr(default=None)
-    _limiter: retries.RateLimiter | None = PrivateAttr(default=None)
     _days: OrderedDict[date, list[dict[str, Any]]] | None = PrivateAttr(default=None)
     _malformed_reported: set[date] | None = PrivateAttr(default=None)
     _days_requested: list[str] | None = PrivateAttr(default=None)
@@ -210,11 +205,6 @@ class MixpanelApiClient(SourceClient):
 
     # -- internals --------------------------------------------------------------------------
 
-    def _call_stats(self) -> retries.CallStats:
-        if self._stats is None:
-            self._stats = retries.CallStats()
-        return self._stats
-
     def _reported(self) -> set[date]:
         if self._malformed_reported is None:
             self._malformed_reported = set()
@@ -236,23 +226,9 @@ class MixpanelApiClient(SourceClient):
         if cached is not None:
             self._days.move_to_end(day)
             return cached
-        if self._limiter is None:
-            self._limiter = retries.RateLimiter(self.requests_per_hour / 3600.0)
-        policy = retries.RetryPolicy(
-            attempts=self.retry_attempts,
-            initial_seconds=self.retry_initial_seconds,
-            max_seconds=self.retry_max_seconds,
-            jitter_seconds=self.retry_jitter_seconds,
+        events = self._request(
+            SOURCE, self.requests_per_hour / 3600.0, lambda: self._export_day(day)
         )
-        stats = self._call_stats()
-        events = retries.call(
-            lambda: self._export_day(day),
-            source=SOURCE,
-            policy=policy,
-            stats=stats,
-            limiter=self._limiter,
-        )
-        stats.pages += 1
         if self._days_requested is None:
             self._days_requested = []
         self._days_requested.append(day.isoformat())

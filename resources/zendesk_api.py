@@ -52,7 +52,7 @@ from pydantic import Field, PrivateAttr, field_validator
 from zenpy import Zenpy
 
 from resources import retries
-from resources.clients import SourceClient
+from resources.clients import ApiSourceClient
 from resources.cursors import CursorStore, SavedCursor
 
 SOURCE = "zendesk"
@@ -67,7 +67,7 @@ class ExportPage:
     end_of_stream: bool
 
 
-class ZendeskApiClient(SourceClient):
+class ZendeskApiClient(ApiSourceClient):
     """Zendesk Support tickets from the cursor-based incremental export."""
 
     subdomain: str = Field(default="", description="Your Zendesk subdomain (acme.zendesk.com).")
@@ -85,14 +85,8 @@ class ZendeskApiClient(SourceClient):
     cursor_max_lag_hours: float = Field(
         default=24.0, ge=0, description="Start from start_time when the cursor is older."
     )
-    retry_attempts: int = Field(default=6, ge=1)
-    retry_initial_seconds: float = Field(default=1.0, ge=0)
-    retry_max_seconds: float = Field(default=120.0, ge=0)
-    retry_jitter_seconds: float = Field(default=1.0, ge=0)
 
     _store: CursorStore | None = PrivateAttr(default=None)
-    _stats: retries.CallStats | None = PrivateAttr(default=None)
-    _limiter: retries.RateLimiter | None = PrivateAttr(default=None)
     _cursor_before: SavedCursor | None = PrivateAttr(default=None)
     _cursor_after: SavedCursor | None = PrivateAttr(default=None)
     _started_from: list[str] | None = PrivateAttr(default=None)
@@ -217,30 +211,8 @@ class ZendeskApiClient(SourceClient):
             self._started_from = []
         return self._started_from
 
-    def _call_stats(self) -> retries.CallStats:
-        if self._stats is None:
-            self._stats = retries.CallStats()
-        return self._stats
-
     def _call(self, params: dict[str, Any]) -> ExportPage:
-        if self._limiter is None:
-            self._limiter = retries.RateLimiter(self.requests_per_minute / 60.0)
-        policy = retries.RetryPolicy(
-            attempts=self.retry_attempts,
-            initial_seconds=self.retry_initial_seconds,
-            max_seconds=self.retry_max_seconds,
-            jitter_seconds=self.retry_jitter_seconds,
-        )
-        stats = self._call_stats()
-        page = retries.call(
-            lambda: self._page(params),
-            source=SOURCE,
-            policy=policy,
-            stats=stats,
-            limiter=self._limiter,
-        )
-        stats.pages += 1
-        return page
+        return self._request(SOURCE, self.requests_per_minute / 60.0, lambda: self._page(params))
 
     def _zenpy(self) -> tuple[Zenpy, dict[str, Any]]:
         """A zenpy client on a session of ours: no transport retries, and a response hook

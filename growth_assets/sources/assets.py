@@ -27,7 +27,7 @@ from dagster import (
 
 from growth_assets import partitions
 from growth_assets.metadata import window_metadata
-from growth_assets.sources.load import load_window
+from growth_assets.sources.load import LoadStats, load_window
 from growth_assets.sources.streams import STREAMS, StreamSpec
 from resources.clients import SourceClient
 from resources.cursors import SqlCursorStore
@@ -46,6 +46,55 @@ def fetch_in_chunks(
         chunk_end = min(chunk_start + CHUNK, end)
         yield from client.fetch(stream, chunk_start, chunk_end)
         chunk_start = chunk_end
+
+
+def ingest_result(
+    context: AssetExecutionContext,
+    table: str,
+    window: tuple[datetime, datetime, str],
+    client_metadata: dict[str, Any],
+    stats: LoadStats,
+    rows_in_raw: int,
+) -> MaterializeResult:
+    """Log a window's load and report it: metadata (window, client, rows read, written and
+    rejected) and the ``loaded_completely`` check (every keyed record of the window is in
+    ``table``; unkeyable ones are counted and kept in ``ops.rejected_events``)."""
+    start, end, label = window
+    context.log.info(
+        f"{table} {label}: fetched {stats.fetched}, inserted {stats.inserted}, updated "
+        f"{stats.updated}, rejected {stats.rejected}, outside the window "
+        f"{stats.outside_window} in {stats.seconds:.2f}s"
+    )
+    return MaterializeResult(
+        metadata={
+            **window_metadata(start, end, label),
+            **client_metadata,
+            "rows_fetched": stats.fetched,
+            "rows_in_window": stats.keyed,
+            "distinct_ids": stats.distinct_ids,
+            "duplicates_in_batch": stats.keyed - stats.distinct_ids,
+            "rows_inserted": stats.inserted,
+            "rows_updated": stats.updated,
+            "rows_unchanged": stats.unchanged,
+            "rows_outside_window": stats.outside_window,
+            "rows_rejected": stats.rejected,
+            "reject_reasons": MetadataValue.json(stats.reject_reasons),
+            "load_seconds": MetadataValue.float(round(stats.seconds, 3)),
+        },
+        check_results=[
+            AssetCheckResult(
+                check_name="loaded_completely",
+                passed=rows_in_raw >= stats.distinct_ids,
+                severity=AssetCheckSeverity.ERROR,
+                metadata={
+                    "distinct_ids_loaded": stats.distinct_ids,
+                    "rows_in_raw": rows_in_raw,
+                    "unkeyable_rejected": stats.rejected,
+                    "rows_outside_window": stats.outside_window,
+                },
+            ),
+        ],
+    )
 
 
 def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
@@ -92,40 +141,13 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
                 {"window_start": window.start, "window_end": window.end},
                 raw_table=spec.raw_table,
             )
-        in_window = int(row.rows_in_window)
-        context.log.info(
-            f"{spec.raw_table} {label}: fetched {stats.fetched}, inserted {stats.inserted}, "
-            f"updated {stats.updated}, rejected {stats.rejected} in {stats.seconds:.2f}s"
-        )
-        return MaterializeResult(
-            metadata={
-                **window_metadata(window.start, window.end, label),
-                **client.describe(),
-                **client.stats(spec.stream),
-                "rows_fetched": stats.fetched,
-                "rows_in_window": stats.keyed,
-                "distinct_ids": stats.distinct_ids,
-                "duplicates_in_batch": stats.keyed - stats.distinct_ids,
-                "rows_inserted": stats.inserted,
-                "rows_updated": stats.updated,
-                "rows_unchanged": stats.unchanged,
-                "rows_outside_window": stats.outside_window,
-                "rows_rejected": stats.rejected,
-                "reject_reasons": MetadataValue.json(stats.reject_reasons),
-                "load_seconds": MetadataValue.float(round(stats.seconds, 3)),
-            },
-            check_results=[
-                AssetCheckResult(
-                    check_name="loaded_completely",
-                    passed=in_window >= stats.distinct_ids,
-                    severity=AssetCheckSeverity.ERROR,
-                    metadata={
-                        "distinct_ids_loaded": stats.distinct_ids,
-                        "rows_in_raw": in_window,
-                        "unkeyable_rejected": stats.rejected,
-                    },
-                ),
-            ],
+        return ingest_result(
+            context,
+            spec.raw_table,
+            (window.start, window.end, label),
+            {**client.describe(), **client.stats(spec.stream)},
+            stats,
+            int(row.rows_in_window),
         )
 
     return ingest

@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
@@ -36,13 +34,12 @@ from dagster import (
     AssetSpec,
     BackfillPolicy,
     MaterializeResult,
-    MetadataValue,
     asset,
 )
 
 from growth_assets import partitions
-from growth_assets.metadata import window_metadata
 from growth_assets.models.events import NORMALISERS, Normaliser, build_normalise_asset
+from growth_assets.sources.assets import ingest_result
 from growth_assets.sources.load import load_window
 from growth_assets.sources.streams import StreamSpec
 from growth_assets.sources.tabular_config import TabularConfig, TabularSource
@@ -162,41 +159,13 @@ def build_tabular_ingest_asset(source: TabularSource) -> AssetsDefinition:
                 {"source": source.name, "window_start": window.start, "window_end": window.end},
                 raw_table=SHARED_TABLE,
             )
-        in_window = int(row.rows_in_window)
-        context.log.info(
-            f"{key.to_user_string()} {label}: fetched {stats.fetched}, inserted "
-            f"{stats.inserted}, updated {stats.updated}, rejected {stats.rejected}, outside "
-            f"the window {stats.outside_window} in {stats.seconds:.2f}s"
-        )
-        return MaterializeResult(
-            metadata={
-                **window_metadata(window.start, window.end, label),
-                **client.describe(),
-                "rows_fetched": stats.fetched,
-                "rows_in_window": stats.keyed,
-                "distinct_ids": stats.distinct_ids,
-                "duplicates_in_batch": stats.keyed - stats.distinct_ids,
-                "rows_inserted": stats.inserted,
-                "rows_updated": stats.updated,
-                "rows_unchanged": stats.unchanged,
-                "rows_outside_window": stats.outside_window,
-                "rows_rejected": stats.rejected,
-                "reject_reasons": MetadataValue.json(stats.reject_reasons),
-                "load_seconds": MetadataValue.float(round(stats.seconds, 3)),
-            },
-            check_results=[
-                AssetCheckResult(
-                    check_name="loaded_completely",
-                    passed=in_window >= stats.distinct_ids,
-                    severity=AssetCheckSeverity.ERROR,
-                    metadata={
-                        "distinct_ids_loaded": stats.distinct_ids,
-                        "rows_in_raw": in_window,
-                        "unkeyable_rejected": stats.rejected,
-                        "rows_outside_window": stats.outside_window,
-                    },
-                ),
-            ],
+        return ingest_result(
+            context,
+            key.to_user_string(),
+            (window.start, window.end, label),
+            client.describe(),
+            stats,
+            int(row.rows_in_window),
         )
 
     return ingest
