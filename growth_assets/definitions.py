@@ -9,13 +9,14 @@ from growth_assets.jobs import jobs
 from growth_assets.models.daily import metrics_daily, users
 from growth_assets.models.events import NORMALISE_ASSETS
 from growth_assets.models.fx import fx_rates
+from growth_assets.operations import with_operations
 from growth_assets.sources.assets import INGEST_ASSETS
 
 ASSETS: list[AssetsDefinition] = [*INGEST_ASSETS, fx_rates, *NORMALISE_ASSETS, users, metrics_daily]
 
 
 def build_definitions() -> Definitions:
-    return Definitions(assets=ASSETS, jobs=jobs(), resources=build_resources())
+    return with_operations(Definitions(assets=ASSETS, jobs=jobs(), resources=build_resources()))
 
 
 @definitions
