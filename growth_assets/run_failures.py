@@ -36,11 +36,8 @@ SENSOR_NAME = "slack_on_run_failure"
 POST_POLICY = RetryPolicy(attempts=3, initial_seconds=1.0, max_seconds=10.0, jitter_seconds=0.5)
 TIMEOUT_SECONDS = 10.0
 RETRY_TAG = "dagster/retry_number"
-PARTITION_TAGS = (
-    "dagster/partition",
-    "dagster/asset_partition_range_start",
-    "dagster/asset_partition_range_end",
-)
+PARTITION_TAG = "dagster/partition"
+RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
 
 class SlackPostError(RuntimeError):
@@ -52,9 +49,10 @@ def failure_text(run: DagsterRun, error: str | None, ui_url: str | None) -> str:
     """The Slack message (mrkdwn) for one failed run: job, partitions, attempt, error, link."""
     tags = run.tags
     lines = [f":red_circle: *Run failed*: `{run.job_name}`"]
-    partitions = [f"{tag.split('/')[-1]}={tags[tag]}" for tag in PARTITION_TAGS if tag in tags]
-    if partitions:
-        lines.append("partitions: " + ", ".join(partitions))
+    if PARTITION_TAG in tags:
+        lines.append(f"partition {tags[PARTITION_TAG]}")
+    elif all(tag in tags for tag in RANGE_TAGS):
+        lines.append(f"partitions {tags[RANGE_TAGS[0]]} to {tags[RANGE_TAGS[1]]}")
     if tags.get(RETRY_TAG):
         lines.append(f"attempt: {int(tags[RETRY_TAG]) + 1}")
     if error:
