@@ -100,3 +100,13 @@ def test_mask(value: str, shown: str) -> None:
 def test_describe_url_never_shows_the_password() -> None:
     assert describe_url("postgresql://u:pw@db:6543/w") == "db:6543/w as u"
     assert describe_url("postgresql+psycopg://db/w") == "db:5432/w"
+
+
+def test_dagster_storage_follows_the_warehouse_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    from growth_assets.cli.runtime import dagster_storage_url
+
+    monkeypatch.setenv("GROWTH_WAREHOUSE_URL", "postgresql://u:pw@db.internal:6543/growth")
+    monkeypatch.delenv("DAGSTER_DB", raising=False)
+    assert dagster_storage_url() == "postgresql+psycopg2://u:pw@db.internal:6543/dagster"
+    monkeypatch.delenv("GROWTH_WAREHOUSE_URL")
+    assert dagster_storage_url().endswith("@127.0.0.1:55432/dagster")
