@@ -85,32 +85,36 @@ class IngestionTarget:
     grain: str
     partitions_def: TimeWindowPartitionsDefinition
     keys: tuple[AssetKey, ...]
-
-    @property
-    def job_name(self) -> str:
-        return f"ingest_{self.grain}"
+    job_name: str
 
 
 def ingestion_targets(assets: Sequence[Any]) -> list[IngestionTarget]:
-    """The scheduled assets: partitioned roots, one target per partitioning (hourly first)."""
-    keys: dict[str, list[AssetKey]] = {}
-    pdefs: dict[str, TimeWindowPartitionsDefinition] = {}
+    """The scheduled assets: partitioned roots, one target per partitioning (hourly first).
+    Two partitionings of one grain (say, daily ones with different start dates) get a job
+    each: ``ingest_daily``, ``ingest_daily_2``."""
+    groups: list[tuple[TimeWindowPartitionsDefinition, list[AssetKey]]] = []
     for assets_def in assets:
         if not isinstance(assets_def, AssetsDefinition) or not is_root(assets_def):
             continue
         pdef = assets_def.partitions_def
         if not isinstance(pdef, TimeWindowPartitionsDefinition):
             continue
-        grain = grain_of(pdef)
-        if grain in pdefs and pdefs[grain] != pdef:
-            raise ValueError(f"two different {grain} partitionings among the source assets")
-        pdefs[grain] = pdef
-        keys.setdefault(grain, []).extend(assets_def.keys)
+        grain_of(pdef)  # refuse grains without a schedule rule early
+        for known, keys in groups:
+            if known == pdef:
+                keys.extend(assets_def.keys)
+                break
+        else:
+            groups.append((pdef, list(assets_def.keys)))
     order = [name for _, name in _GRAINS]
-    return [
-        IngestionTarget(grain, pdefs[grain], tuple(keys[grain]))
-        for grain in sorted(pdefs, key=order.index)
-    ]
+    groups.sort(key=lambda group: order.index(grain_of(group[0])))
+    targets: list[IngestionTarget] = []
+    for pdef, keys in groups:
+        grain = grain_of(pdef)
+        same = sum(1 for t in targets if t.grain == grain)
+        name = f"ingest_{grain}" if same == 0 else f"ingest_{grain}_{same + 1}"
+        targets.append(IngestionTarget(grain, pdef, tuple(keys), name))
+    return targets
 
 
 def partition_for_tick(pdef: TimeWindowPartitionsDefinition, tick: datetime) -> str | None:

@@ -309,6 +309,26 @@ def test_automation_waits_for_upstream_blocking_checks() -> None:
     assert result.get_requested_partitions(canonical.key) == {hour}
 
 
+def test_two_partitionings_of_one_grain_get_a_job_each() -> None:
+    early = DailyPartitionsDefinition(start_date="2024-01-01", end_offset=1)
+    late = DailyPartitionsDefinition(start_date="2025-01-01", end_offset=1)
+
+    @asset(partitions_def=early)
+    def old_source() -> None: ...
+
+    @asset(partitions_def=late)
+    def new_source() -> None: ...
+
+    @asset(partitions_def=early)
+    def other_old_source() -> None: ...
+
+    targets = ingestion_targets([old_source, new_source, other_old_source])
+    assert [(t.job_name, t.keys) for t in targets] == [
+        ("ingest_daily", (old_source.key, other_old_source.key)),
+        ("ingest_daily_2", (new_source.key,)),
+    ]
+
+
 def test_operations_are_added_to_any_definitions() -> None:
     @asset(partitions_def=HourlyPartitionsDefinition(start_date="2025-01-01-00:00"))
     def some_source() -> None: ...
