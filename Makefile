@@ -50,5 +50,6 @@ doctor:  ## health and configuration: warehouse, migrations, Dagster, sources, a
 stop:
 	scripts/warehouse stop
 
-bench: setup  ## benchmarks: the demo build at default scale, 3 repetitions
+bench: setup  ## benchmarks: every measurement at default scale, 3 repetitions each
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/python -m bench.run --scale default --repeat 3

@@ -1,13 +1,19 @@
 """Benchmark harness: runs measurements several times and records medians and spread.
 
-    .venv/bin/python -m bench.run [--scale default|small] [--repeat N]
+    .venv/bin/python -m bench.run [--scale default|small] [--repeat N] [--only NAME ...]
 
-Measurements so far:
+Measurements (``--only`` picks some; all by default):
 
 * ``demo_build``: the whole demo from an empty warehouse (migrations, every asset over the
   demo range as single-run backfills, checks), wall time and the peak RSS of the process that
   runs it. Each repetition gets a fresh warehouse database and a fresh Dagster instance
   database on the project's cluster, so runs do not warm each other's tables.
+* ``ingest``: the demo's Mixpanel payloads through the pipeline's load path without Dagster
+  (raw upsert, then canonical events), against a binary ``COPY`` of the same canonical rows
+  into an unindexed table in the same repetition (``bench/ingest.py``).
+* ``peer_dlt``: the first ``PEER_DAYS`` days of those payloads loaded by our path and by dlt
+  into fresh databases of the same server, in the same repetition (``bench/peer_dlt.py``;
+  needs the ``bench`` extra, which ``make bench`` installs).
 
 Results go to ``bench/results/latest.json`` and ``bench/results/latest.md`` with the machine
 description and the exact command; BENCHMARKS.md quotes them.
@@ -30,7 +36,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench import ingest, peer_dlt
 from growth_assets.environment import local_url
+from resources.clients import DemoSettings
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -50,9 +58,12 @@ def machine() -> dict[str, Any]:
     }
 
 
-def fresh_databases(tag: str) -> tuple[str, str]:
+PEER_DAYS = 60
+
+
+def fresh_databases(tag: str, suffixes: tuple[str, ...] = ("growth", "dagster")) -> tuple[str, ...]:
     admin = sa.create_engine(local_url("postgres"), isolation_level="AUTOCOMMIT")
-    names = (f"bench_{tag}_growth", f"bench_{tag}_dagster")
+    names = tuple(f"bench_{tag}_{suffix}" for suffix in suffixes)
     with admin.connect() as conn:
         for name in names:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -105,29 +116,104 @@ def row(label: str, s: dict[str, float], fmt: str) -> str:
     return f"| {label} | {' | '.join(cells)} | {int(s['n'])} |"
 
 
+def demo_settings(scale: str) -> DemoSettings:
+    cfg = SCALES[scale]
+    return DemoSettings(users=int(cfg["GROWTH_DEMO_USERS"]), days=int(cfg["GROWTH_DEMO_DAYS"]))
+
+
+def ingest_run(records: list[dict[str, Any]], rep: int) -> dict[str, Any]:
+    (db,) = fresh_databases(f"ingest_{rep}", ("growth",))
+    r = ingest.measure(local_url(db), records)
+    return {
+        **r,
+        "raw_rows_per_s": r["raw_rows"] / r["raw_s"],
+        "canonical_rows_per_s": r["events"] / r["canonical_s"],
+        "end_to_end_rows_per_s": r["events"] / (r["raw_s"] + r["canonical_s"]),
+        "copy_rows_per_s": r["events"] / r["copy_s"],
+        "canonical_vs_copy": (r["events"] / r["canonical_s"]) / (r["events"] / r["copy_s"]),
+    }
+
+
+def peer_run(records: list[dict[str, Any]], rep: int) -> dict[str, Any]:
+    ours_db, dlt_db = fresh_databases(f"peer_{rep}", ("ours", "dlt"))
+    ours = ingest.measure(local_url(ours_db), records, copy_limit=False)
+    theirs = peer_dlt.measure(local_url(dlt_db), records, f"r{rep}")
+    ours_s = ours["raw_s"] + ours["canonical_s"]
+    return {
+        "records": len(records),
+        "ours_s": ours_s,
+        "ours_raw_rows": ours["raw_rows"],
+        "ours_events": ours["events"],
+        "dlt_s": theirs["seconds"],
+        "dlt_rows": theirs["rows"],
+        "speedup": theirs["seconds"] / ours_s,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scale", choices=sorted(SCALES), default="default")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only", nargs="+", choices=["demo_build", "ingest", "peer_dlt"], default=None
+    )
     args = parser.parse_args()
+    chosen = args.only or ["demo_build", "ingest", "peer_dlt"]
 
-    runs = [demo_build(args.scale, i) for i in range(args.repeat)]
-    result = {
+    result: dict[str, Any] = {
         "command": " ".join([".venv/bin/python -m bench.run", *sys.argv[1:]]),
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "scale": {args.scale: SCALES[args.scale]},
-        "demo_build": {
-            "wall_s": summarise([r["wall_s"] for r in runs]),
-            "peak_rss_mb": summarise([r["peak_rss_mb"] for r in runs]),
-            "runs": runs,
-        },
     }
+    rows: list[str] = []
+    if "demo_build" in chosen:
+        runs = [demo_build(args.scale, i) for i in range(args.repeat)]
+        wall = summarise([r["wall_s"] for r in runs])
+        rss = summarise([r["peak_rss_mb"] for r in runs])
+        result["demo_build"] = {"wall_s": wall, "peak_rss_mb": rss, "runs": runs}
+        rows += [
+            row("demo build, wall time (s)", wall, "{:.1f}"),
+            row("demo build, peak RSS (MB)", rss, "{:.0f}"),
+        ]
+    if "ingest" in chosen or "peer_dlt" in chosen:
+        demo = demo_settings(args.scale)
+        records = ingest.mixpanel_records(demo)
+    if "ingest" in chosen:
+        runs = [ingest_run(records, i) for i in range(args.repeat)]
+        keys = (
+            ("copy_rows_per_s", "binary COPY into an unindexed table (rows/s)", "{:,.0f}"),
+            ("raw_rows_per_s", "raw load: key, COPY, upsert, rejects (rows/s)", "{:,.0f}"),
+            ("canonical_rows_per_s", "canonical load: validate, ids, replace (rows/s)", "{:,.0f}"),
+            ("end_to_end_rows_per_s", "payloads to canonical events (rows/s)", "{:,.0f}"),
+            ("canonical_vs_copy", "canonical load / binary COPY", "{:.0%}"),
+        )
+        result["ingest"] = {
+            "records": runs[0]["records"],
+            "events": runs[0]["events"],
+            **{k: summarise([r[k] for r in runs]) for k, _, _ in keys},
+            "runs": runs,
+        }
+        rows += [row(label, result["ingest"][k], fmt) for k, label, fmt in keys]
+    if "peer_dlt" in chosen:
+        sample = ingest.mixpanel_records(demo, PEER_DAYS)
+        runs = [peer_run(sample, i) for i in range(args.repeat)]
+        keys = (
+            ("ours_s", f"{len(sample):,} payloads, ours (s)", "{:.1f}"),
+            ("dlt_s", f"{len(sample):,} payloads, dlt (s)", "{:.1f}"),
+            ("speedup", "dlt time / our time", "{:.1f}×"),
+        )
+        result["peer_dlt"] = {
+            "days": PEER_DAYS,
+            **{k: summarise([r[k] for r in runs]) for k, _, _ in keys},
+            "runs": runs,
+        }
+        rows += [row(label, result["peer_dlt"][k], fmt) for k, label, fmt in keys]
+
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
-    wall, rss = result["demo_build"]["wall_s"], result["demo_build"]["peak_rss_mb"]
+    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2, default=str))
     table = "\n".join(
         [
             f"Command: `{result['command']}` ({result['when']}, {result['machine']['cpus']} cores, "
@@ -135,8 +221,7 @@ def main() -> None:
             "",
             "| measurement | median | min | max | runs |",
             "| --- | ---: | ---: | ---: | ---: |",
-            row("demo build, wall time (s)", wall, "{:.1f}"),
-            row("demo build, peak RSS (MB)", rss, "{:.0f}"),
+            *rows,
         ]
     )
     (RESULTS / "latest.md").write_text(table + "\n")

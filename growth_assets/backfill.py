@@ -20,9 +20,11 @@ from typing import Any
 
 from dagster import AssetCheckEvaluation, DagsterInstance, materialize
 
-from growth_assets.definitions import ASSETS
+from growth_assets.definitions import assets_for
 from growth_assets.jobs import DAILY_KEYS, HOURLY_KEYS
 from growth_assets.models.events import FX_RATES_KEY
+from growth_assets.sources.tabular_assets import tabular_keys
+from growth_assets.sources.tabular_config import EMPTY, TabularConfig
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -57,13 +59,25 @@ def _outcomes(evaluations: Iterable[AssetCheckEvaluation]) -> list[CheckOutcome]
 
 
 def materialize_days(
-    first: date, last: date, resources: dict[str, Any], instance: DagsterInstance
+    first: date,
+    last: date,
+    resources: dict[str, Any],
+    instance: DagsterInstance,
+    tabular: TabularConfig = EMPTY,
 ) -> tuple[dict[str, float], list[CheckOutcome]]:
     """The same plan in this process, with the caller's resources; returns seconds per step
-    and every check outcome."""
+    and every check outcome. ``tabular``: configured file/SQL sources to include; their daily
+    ingestion runs before the hourly step, which normalises it."""
+    assets = assets_for(tabular)
+    extra = tabular_keys(tabular)
     plan = [
         ("fx rates", [FX_RATES_KEY], {}),
-        ("hourly assets", HOURLY_KEYS, range_tags(first, last, "hourly")),
+        *(
+            [("daily sources", list(extra.daily), range_tags(first, last, "daily"))]
+            if extra.daily
+            else []
+        ),
+        ("hourly assets", [*HOURLY_KEYS, *extra.hourly], range_tags(first, last, "hourly")),
         ("daily assets", DAILY_KEYS, range_tags(first, last, "daily")),
     ]
     steps: dict[str, float] = {}
@@ -71,7 +85,7 @@ def materialize_days(
     for name, selection, tags in plan:
         started = time.perf_counter()
         result = materialize(
-            ASSETS,
+            assets,
             selection=selection,
             resources=resources,
             instance=instance,

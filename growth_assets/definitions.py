@@ -4,19 +4,45 @@ from __future__ import annotations
 
 from dagster import AssetsDefinition, Definitions, definitions
 
-from growth_assets.environment import build_resources
+from growth_assets.environment import build_resources, sources_config
 from growth_assets.jobs import jobs
 from growth_assets.models.daily import metrics_daily, users
 from growth_assets.models.events import NORMALISE_ASSETS
 from growth_assets.models.fx import fx_rates
+from growth_assets.models.subscriptions import subscriptions
 from growth_assets.operations import with_operations
 from growth_assets.sources.assets import INGEST_ASSETS
+from growth_assets.sources.stripe_schedules import STRIPE_SCHEDULES
+from growth_assets.sources.tabular_assets import tabular_assets, tabular_keys, with_event_deps
+from growth_assets.sources.tabular_config import TabularConfig
 
-ASSETS: list[AssetsDefinition] = [*INGEST_ASSETS, fx_rates, *NORMALISE_ASSETS, users, metrics_daily]
+ASSETS: list[AssetsDefinition] = [
+    *INGEST_ASSETS,
+    fx_rates,
+    *NORMALISE_ASSETS,
+    users,
+    subscriptions,
+    metrics_daily,
+]
+
+
+def assets_for(tabular: TabularConfig) -> list[AssetsDefinition]:
+    """The built-in assets plus the configured tabular sources' (GROWTH_SOURCES_FILE)."""
+    keys = tabular_keys(tabular)
+    return [*with_event_deps(ASSETS, keys.events), *tabular_assets(tabular)]
 
 
 def build_definitions() -> Definitions:
-    return with_operations(Definitions(assets=ASSETS, jobs=jobs(), resources=build_resources()))
+    tabular = sources_config()
+    keys = tabular_keys(tabular)
+    return with_operations(
+        Definitions(
+            assets=assets_for(tabular),
+            jobs=jobs(extra_hourly=keys.hourly, extra_daily=keys.daily),
+            schedules=STRIPE_SCHEDULES,
+            resources=build_resources(tabular),
+        )
+    )
 
 
 @definitions

@@ -5,6 +5,7 @@ their normalisation); ``daily_assets`` every daily-partitioned one (Stripe inges
 normalisation, users, daily rollups). Both run at most two steps at a time, one per core here.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from dagster import AssetKey, AssetSelection, define_asset_job, multiprocess_executor
@@ -12,6 +13,7 @@ from dagster import AssetKey, AssetSelection, define_asset_job, multiprocess_exe
 from growth_assets import partitions
 from growth_assets.models.daily import METRICS_DAILY_KEY, USERS_KEY
 from growth_assets.models.events import NORMALISERS
+from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
 from growth_assets.sources.streams import STREAMS
 
 HOURLY_JOB = "hourly_assets"
@@ -25,6 +27,7 @@ DAILY_KEYS: list[AssetKey] = [
     *(s.asset_key for s in STREAMS if s.grain == "daily"),
     *(n.key for n in NORMALISERS if n.grain == "daily"),
     USERS_KEY,
+    SUBSCRIPTIONS_KEY,
     METRICS_DAILY_KEY,
 ]
 
@@ -47,12 +50,14 @@ _JOBS = (
 )
 
 
-def jobs() -> list[Any]:
-    """The job definitions (unresolved until the Definitions bind them to the assets)."""
+def jobs(extra_hourly: Sequence[AssetKey] = (), extra_daily: Sequence[AssetKey] = ()) -> list[Any]:
+    """The job definitions (unresolved until the Definitions bind them to the assets);
+    ``extra_*``: the configured tabular sources' assets of each partitioning."""
+    extra = {HOURLY_JOB: list(extra_hourly), DAILY_JOB: list(extra_daily)}
     return [
         define_asset_job(
             name,
-            selection=AssetSelection.assets(*keys),
+            selection=AssetSelection.assets(*keys, *extra[name]),
             partitions_def=partitions_def(),
             executor_def=_EXECUTOR,
             description=description,

@@ -17,6 +17,7 @@ from pydantic import Field
 
 if TYPE_CHECKING:  # the simulator is imported only by demo runs
     from growth_assets.demo.world import DemoConfig, DemoWorld
+    from resources.cursors import CursorStore
 
 
 class SourceClient(ConfigurableResource, ABC):
@@ -29,6 +30,15 @@ class SourceClient(ConfigurableResource, ABC):
     def describe(self) -> dict[str, str]:
         """What this client reads from, for asset metadata and the status command (no secrets)."""
         return {"client": type(self).__name__}
+
+    def stats(self, stream: str) -> dict[str, Any]:
+        """What fetching ``stream`` cost since the resource was set up (one run): requests,
+        pages, retries, cursor before/after. Clients that do not talk to an API report nothing."""
+        return {}
+
+    def use_cursor_store(self, store: CursorStore) -> None:
+        """Give the client the load transaction's cursor store (``ops.source_cursors``) before
+        ``fetch`` is consumed. Only clients that resume from a saved cursor use it."""
 
 
 class DemoSettings(ConfigurableResource):

@@ -1,6 +1,22 @@
-"""Model settings: the configuration the normalisation and rollup SQL needs as parameters."""
+"""Model settings: the configuration the normalisation and rollup SQL needs as parameters.
+
+Source-specific mappings can come from the environment (:func:`model_settings_from_env`):
+
+* ``GROWTH_MIXPANEL_EVENT_MAP``: which Mixpanel event names are which canonical types, as a
+  JSON object (``{"Sign Up": "signup"}``) or the path of a ``.json`` or ``.toml`` file holding
+  one (in TOML, top-level keys or a ``[mixpanel_events]`` table). Unmapped names are rejected
+  by normalisation, with the reason.
+* ``GROWTH_ZENDESK_PRODUCT_FIELD_ID`` / ``GROWTH_ZENDESK_USER_FIELD_ID``: the ids of the
+  Zendesk ticket custom fields that hold the product and the product's user id.
+"""
 
 from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from dagster import ConfigurableResource
 from pydantic import Field, field_validator
@@ -12,6 +28,12 @@ DEFAULT_MIXPANEL_EVENTS: dict[str, str] = {
     "Feature Used": "engagement",
     "Upgrade Clicked": "key_action",
 }
+# The user-initiated types of the canonical vocabulary (growth.event_types): the only ones a
+# product-analytics event can stand for.
+MIXPANEL_EVENT_TYPES: frozenset[str] = frozenset(
+    {"signup", "activation", "engagement", "key_action"}
+)
+EVENT_MAP_VARIABLE = "GROWTH_MIXPANEL_EVENT_MAP"
 
 
 class ModelSettings(ConfigurableResource):
@@ -31,9 +53,78 @@ class ModelSettings(ConfigurableResource):
         default=360002, description="Zendesk custom field holding the product's user id."
     )
 
+    @field_validator("mixpanel_events")
+    @classmethod
+    def _known_types(cls, value: dict[str, str]) -> dict[str, str]:
+        return validate_event_map(value, origin="mixpanel_events")
+
     @field_validator("reporting_currency")
     @classmethod
     def _iso_code(cls, value: str) -> str:
         if len(value) != 3 or not value.isalpha():
             raise ValueError(f"reporting_currency must be a 3-letter ISO 4217 code, got {value!r}")
         return value.upper()
+
+
+class SettingsError(ValueError):
+    """A setting from the environment is malformed; the message names the variable."""
+
+
+def validate_event_map(value: Any, *, origin: str) -> dict[str, str]:
+    """Check a Mixpanel event name → canonical type mapping; the error says what is wrong."""
+    if not isinstance(value, dict) or not value:
+        raise SettingsError(f"{origin}: expected a non-empty object of event name → event type")
+    bad_names = [k for k in value if not isinstance(k, str) or not k.strip()]
+    if bad_names:
+        raise SettingsError(f"{origin}: event names must be non-empty strings, got {bad_names!r}")
+    bad = {k: v for k, v in value.items() if v not in MIXPANEL_EVENT_TYPES}
+    if bad:
+        allowed = ", ".join(sorted(MIXPANEL_EVENT_TYPES))
+        raise SettingsError(f"{origin}: unknown event types {bad!r}; allowed: {allowed}")
+    return dict(value)
+
+
+def load_event_map(raw: str) -> dict[str, str]:
+    """Parse ``GROWTH_MIXPANEL_EVENT_MAP``: a JSON object, or a path to a JSON or TOML file."""
+    text = raw.strip()
+    origin = EVENT_MAP_VARIABLE
+    try:
+        if text.startswith("{"):
+            data: Any = json.loads(text)
+        else:
+            path = Path(text).expanduser()
+            origin = f"{EVENT_MAP_VARIABLE} ({path})"
+            if not path.is_file():
+                raise SettingsError(f"{origin}: no such file (expected JSON text or a file path)")
+            if path.suffix.lower() == ".toml":
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+                if isinstance(data.get("mixpanel_events"), dict):
+                    data = data["mixpanel_events"]
+            else:
+                data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{origin}: not valid JSON/TOML: {exc}") from exc
+    return validate_event_map(data, origin=origin)
+
+
+def model_settings_from_env(environ: Mapping[str, str]) -> ModelSettings:
+    """ModelSettings from ``GROWTH_*`` variables; unset variables keep the defaults."""
+
+    def field_id(name: str, default: int) -> int:
+        raw = environ.get(name)
+        if not raw:
+            return default
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise SettingsError(
+                f"{name} must be a Zendesk field id (a number), got {raw!r}"
+            ) from exc
+
+    event_map = environ.get(EVENT_MAP_VARIABLE)
+    return ModelSettings(
+        reporting_currency=environ.get("GROWTH_REPORTING_CURRENCY") or "USD",
+        mixpanel_events=load_event_map(event_map) if event_map else dict(DEFAULT_MIXPANEL_EVENTS),
+        zendesk_product_field_id=field_id("GROWTH_ZENDESK_PRODUCT_FIELD_ID", 360001),
+        zendesk_user_field_id=field_id("GROWTH_ZENDESK_USER_FIELD_ID", 360002),
+    )

@@ -67,7 +67,7 @@ def test_partitions_start_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_unknown_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GROWTH_ENV", "staging")
-    with pytest.raises(ValueError, match="GROWTH_ENV must be one of demo"):
+    with pytest.raises(ValueError, match="GROWTH_ENV must be one of demo, live"):
         build_definitions()
 
 
@@ -77,3 +77,38 @@ def test_warehouse_url_from_environment_is_a_secret(monkeypatch: pytest.MonkeyPa
     defs = build_definitions()
     shown = repr(defs.resources["warehouse"])  # type: ignore[index]
     assert "s3cret-value" not in shown
+
+
+def test_live_environment_builds_every_real_client_with_secrets_hidden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secrets = {
+        "STRIPE_API_KEY": "sk_test_secret-stripe-value",
+        "MIXPANEL_API_SECRET": "secret-mixpanel-value",
+        "ZENDESK_SUBDOMAIN": "acme",
+        "ZENDESK_EMAIL": "ops@example.com",
+        "ZENDESK_API_TOKEN": "secret-zendesk-value",
+    }
+    monkeypatch.setenv("GROWTH_ENV", "live")
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    defs = build_definitions()
+    Definitions.validate_loadable(defs)
+    resources = defs.resources or {}
+    shown = " ".join(repr(resources[s]) for s in ("stripe", "mixpanel", "zendesk"))
+    assert [type(resources[s]).__name__ for s in ("stripe", "mixpanel", "zendesk")] == [
+        "StripeApiClient",
+        "MixpanelApiClient",
+        "ZendeskApiClient",
+    ]
+    for value in ("secret-stripe-value", "secret-mixpanel-value", "secret-zendesk-value"):
+        assert value not in shown
+
+
+def test_live_environment_names_a_missing_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROWTH_ENV", "live")
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_x")
+    monkeypatch.delenv("MIXPANEL_API_SECRET", raising=False)
+    monkeypatch.delenv("MIXPANEL_SERVICE_ACCOUNT_USERNAME", raising=False)
+    with pytest.raises(Exception, match="MIXPANEL_API_SECRET"):
+        build_definitions()

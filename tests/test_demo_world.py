@@ -27,6 +27,7 @@ STREAMS = [
     ("mixpanel", "events"),
     ("stripe", "customers"),
     ("stripe", "subscriptions"),
+    ("stripe", "invoices"),
     ("stripe", "events"),
     ("stripe", "charges"),
     ("stripe", "refunds"),
@@ -211,7 +212,7 @@ def test_windows_outside_the_world_are_empty(world: DemoWorld) -> None:
         ),
         (
             "stripe",
-            "invoices",
+            "payouts",
             datetime(2024, 11, 2, tzinfo=UTC),
             datetime(2024, 11, 3, tzinfo=UTC),
             "unknown",
@@ -450,6 +451,43 @@ def test_stripe_charges_and_refunds_are_consistent(
     for charge in charges.values():
         assert charge["amount_refunded"] == refunded.get(charge["id"], 0)
         assert charge["refunded"] == (charge["amount_refunded"] == charge["amount"] > 0)
+
+
+def test_stripe_invoices_match_subscriptions_and_charges(
+    full: dict[tuple[str, str], list[Record]],
+) -> None:
+    subs = {s["id"]: s for s in full[("stripe", "subscriptions")]}
+    invoices = {i["id"]: i for i in full[("stripe", "invoices")]}
+    charges = full[("stripe", "charges")]
+    assert {c["invoice"] for c in charges} <= set(invoices)
+    attempts = collections.Counter(c["invoice"] for c in charges)
+    for invoice in invoices.values():
+        assert invoice["object"] == "invoice" and invoice["id"].startswith("in_")
+        sub = subs[invoice["subscription"]]
+        assert invoice["customer"] == sub["customer"] and invoice["currency"] == sub["currency"]
+        assert invoice["metadata"] == {**sub["metadata"], "subscription": sub["id"]}
+        assert invoice["created"] >= sub["created"]
+        (line,) = invoice["lines"]["data"]
+        assert line["price"]["currency"] == invoice["currency"] and line["quantity"] >= 1
+        assert line["amount"] == invoice["subtotal"]
+        assert invoice["subtotal"] in (0, line["price"]["unit_amount"] * line["quantity"])
+        assert 0 <= invoice["amount_due"] <= invoice["subtotal"]
+        discount = sum(d["amount"] for d in invoice["total_discount_amounts"])
+        assert invoice["amount_due"] == invoice["subtotal"] - discount
+        assert invoice["status"] in {"paid", "open", "uncollectible"}
+        assert invoice["amount_paid"] == (invoice["amount_due"] if invoice["paid"] else 0)
+        assert invoice["attempt_count"] == attempts.get(invoice["id"], 0)
+        assert invoice["period_start"] <= invoice["period_end"] <= invoice["created"]
+        assert line["period"]["start"] == invoice["created"] < line["period"]["end"]
+        if invoice["attempt_count"] == 0:  # the zero invoice that opens a trial
+            assert invoice["amount_due"] == 0 and sub["trial_end"] == line["period"]["end"]
+    for charge in charges:
+        invoice = invoices[charge["invoice"]]
+        assert charge["amount"] == invoice["amount_due"]
+        if charge["paid"]:
+            assert invoice["status"] == "paid" and invoice["charge"] == charge["id"]
+    first = [i for i in invoices.values() if i["billing_reason"] == "subscription_create"]
+    assert len(first) == len(subs)  # every subscription starts with one invoice
 
 
 def test_zero_decimal_jpy_amounts_are_whole_yen_of_a_plausible_size() -> None:

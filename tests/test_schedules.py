@@ -160,12 +160,18 @@ def test_automation_off_leaves_schedules_and_sensors_stopped(
 ) -> None:
     from dagster import DefaultScheduleStatus, DefaultSensorStatus
 
+    ours = {"growth_automation", "slack_on_run_failure"}
     running = build_definitions()
-    assert {s.default_status for s in running.schedules or []} == {DefaultScheduleStatus.RUNNING}
+    assert {s.default_status for s in _schedules(running)} == {DefaultScheduleStatus.RUNNING}
+    assert {s.default_status for s in running.sensors or [] if s.name in ours} == {
+        DefaultSensorStatus.RUNNING
+    }
     monkeypatch.setenv("GROWTH_AUTOMATION", "off")
     stopped = build_definitions()
-    assert {s.default_status for s in stopped.schedules or []} == {DefaultScheduleStatus.STOPPED}
-    assert {s.default_status for s in stopped.sensors or []} == {DefaultSensorStatus.STOPPED}
+    assert {s.default_status for s in _schedules(stopped)} == {DefaultScheduleStatus.STOPPED}
+    assert {s.default_status for s in stopped.sensors or [] if s.name in ours} == {
+        DefaultSensorStatus.STOPPED
+    }
 
 
 def test_every_downstream_asset_follows_by_automation(graph: AssetGraph) -> None:

@@ -10,10 +10,12 @@ real source APIs return:
 
 * ``mixpanel/events``: Raw Export API JSONL objects, windowed by
   ``properties.time``.
-* ``stripe/customers``, ``stripe/subscriptions``, ``stripe/events``,
-  ``stripe/charges``, ``stripe/refunds``: API objects (version 2024-06-20:
-  integer minor-unit amounts, lower-case currencies, epoch-second times),
-  windowed by ``created``.
+* ``stripe/customers``, ``stripe/subscriptions``, ``stripe/invoices``,
+  ``stripe/events``, ``stripe/charges``, ``stripe/refunds``: API objects
+  (version 2024-06-20: integer minor-unit amounts, lower-case currencies,
+  epoch-second times), windowed by ``created``.  Each billed period is one
+  invoice whose charges are its payment attempts; trials start with a zero
+  invoice.
 * ``zendesk/tickets``: incremental-export tickets, each in its final state and
   windowed by ``updated_at``.
 
@@ -83,6 +85,7 @@ STREAMS: Final = (
     ("mixpanel", "events"),
     ("stripe", "customers"),
     ("stripe", "subscriptions"),
+    ("stripe", "invoices"),
     ("stripe", "events"),
     ("stripe", "charges"),
     ("stripe", "refunds"),
@@ -752,6 +755,10 @@ class Charge(NamedTuple):
     invoice: int
     amount: int
     failed: bool
+    plan: int  # what the invoice bills: the plan and quantity at the period start,
+    qty: int
+    period_start: int  # for the service period [period_start, period_end)
+    period_end: int
 
 
 @dataclass
@@ -856,9 +863,9 @@ class Billing:
                 snap = sub.snap._replace(status=CANCELED, ended_at=start)
                 sub.emit(SubEvent(start, DELETED, snap))
                 return
-            if not self._collect(sub, period, start, months):
-                return
             following = _add_months(anchor, (period + 1) * months)
+            if not self._collect(sub, period, start, following, months):
+                return
             if period == churn_period:
                 if self._cancel(sub, start, following, immediate):
                     return
@@ -878,14 +885,17 @@ class Billing:
                 amount = round(amount * (100 - percent_off) / 100)
         return amount
 
-    def _collect(self, sub: Subscription, period: int, start: int, months: int) -> bool:
+    def _collect(
+        self, sub: Subscription, period: int, start: int, following: int, months: int
+    ) -> bool:
         """Charge one period (with dunning on failure); False when the subscription died."""
         amount, self.invoices = self._amount(sub, period, months), self.invoices + 1
         invoice, rng = self.invoices, self.rng
+        bill = (sub.snap.plan, sub.snap.qty, start, following)
         if period == 0 or rng.random() >= _FAILURE_RATE:
-            sub.charge(Charge(start, invoice, amount, False))
+            sub.charge(Charge(start, invoice, amount, False, *bill))
             return True
-        sub.charge(Charge(start, invoice, amount, True))
+        sub.charge(Charge(start, invoice, amount, True, *bill))
         sub.emit(
             SubEvent(
                 start + MINUTE, UPDATED, sub.snap._replace(status=PAST_DUE), PREV_STATUS, ACTIVE
@@ -893,7 +903,7 @@ class Billing:
         )
         retry = start + 3 * DAY
         recovered = rng.random() < _RETRY_SUCCESS
-        sub.charge(Charge(retry, invoice, amount, not recovered))
+        sub.charge(Charge(retry, invoice, amount, not recovered, *bill))
         if recovered:
             sub.emit(
                 SubEvent(
@@ -1208,11 +1218,14 @@ def _event_columns(ids: Rng, subs: list[Subscription], statics: Columns) -> Colu
     }
 
 
-def _charge_columns(ids: Rng, subs: list[Subscription], statics: Columns) -> Columns:
+def _charge_columns(
+    ids: Rng, subs: list[Subscription], statics: Columns
+) -> tuple[Columns, NDArray[np.str_]]:
+    """Charge columns, and the invoice ids indexed by invoice number."""
     rows = [(i, c.at, c.invoice, c.amount, c.failed) for i, s in enumerate(subs) for c in s.charges]
     table = np.array(rows, dtype=np.int64).reshape(-1, 5)
     invoice_ids = _random_ids(ids, int(table[:, 2].max(initial=0)) + 1, "in_", 24)
-    return {
+    columns = {
         "id": _random_ids(ids, table.shape[0], "ch_", 24),
         "created": table[:, 1],
         "invoice": invoice_ids[table[:, 2]],
@@ -1222,6 +1235,90 @@ def _charge_columns(ids: Rng, subs: list[Subscription], statics: Columns) -> Col
         **_take(
             {name: statics[name] for name in ("sub_id", "customer", "user", "product")}, table[:, 0]
         ),
+    }
+    return columns, invoice_ids
+
+
+INVOICE_PAID, INVOICE_OPEN, INVOICE_UNCOLLECTIBLE = range(3)
+INVOICE_STATUSES: Final = ("paid", "open", "uncollectible")
+REASON_CREATE, REASON_CYCLE = range(2)
+BILLING_REASONS: Final = ("subscription_create", "subscription_cycle")
+_INVOICE_INTS: Final = (
+    "sub",
+    "created",
+    "status",
+    "attempts",
+    "paid_at",
+    "charge",
+    "plan",
+    "qty",
+    "subtotal",
+    "amount",
+    "period_start",
+    "period_end",
+    "line_start",
+    "line_end",
+    "reason",
+)
+
+
+def _invoice_columns(
+    subs: list[Subscription], statics: Columns, charge_ids: NDArray[Any], invoice_ids: NDArray[Any]
+) -> Columns:
+    """One invoice per billed period (its charges are the payment attempts), plus the zero
+    invoice Stripe issues when a trial starts. No random draws: ids of trial invoices derive
+    from the subscription id, so adding invoices changed no other stream.
+
+    Stripe quirk kept on purpose: a subscription invoice's own ``period_start``/``period_end``
+    look back one period (the usage period, for metered items); the line items carry the
+    service period. The first invoice of a subscription has both equal to its creation time.
+    """
+    ints: list[tuple[int, ...]] = []
+    invoice_id: list[str] = []
+    k = 0  # global charge index, in the order _charge_columns enumerates charges
+    for i, sub in enumerate(subs):
+        previous: tuple[int, int] | None = None
+        if sub.trial_end >= 0:
+            first = sub.events[0].snap
+            ints.append(
+                (
+                    *(i, sub.created, INVOICE_PAID, 0, sub.created, -1, first.plan, first.qty),
+                    *(0, 0, sub.created, sub.created, sub.created, sub.trial_end, REASON_CREATE),
+                )
+            )
+            invoice_id.append("in_" + str(statics["sub_id"][i])[4:])
+            previous = (sub.created, sub.trial_end)
+        attempts: dict[int, list[tuple[int, Charge]]] = {}
+        for charge in sub.charges:
+            attempts.setdefault(charge.invoice, []).append((k, charge))
+            k += 1
+        for number, tries in attempts.items():
+            bill = tries[0][1]
+            paid = [(index, c) for index, c in tries if not c.failed]
+            if paid:
+                status, paid_at, charge_index = INVOICE_PAID, paid[0][1].at, paid[0][0]
+            else:
+                status = INVOICE_UNCOLLECTIBLE if len(tries) > 1 else INVOICE_OPEN
+                paid_at, charge_index = -1, tries[-1][0]
+            plan = bill.plan
+            lookback = previous or (bill.at, bill.at)
+            ints.append(
+                (
+                    *(i, bill.at, status, len(tries), paid_at, charge_index, plan, bill.qty),
+                    *(-1, bill.amount, *lookback, bill.period_start, bill.period_end),
+                    REASON_CYCLE if previous else REASON_CREATE,
+                )
+            )
+            invoice_id.append(str(invoice_ids[number]))
+            previous = (bill.period_start, bill.period_end)
+    table = np.array(ints, dtype=np.int64).reshape(-1, len(_INVOICE_INTS))
+    columns: Columns = {name: table[:, j] for j, name in enumerate(_INVOICE_INTS)}
+    static_names = ("sub_id", "item_id", "discount_id", "customer", "user", "product")
+    return {
+        "id": np.array(invoice_id, dtype=str).reshape(-1),
+        **columns,
+        "charge_id": np.concatenate([charge_ids, [""]])[columns["charge"]],
+        **_take({name: statics[name] for name in static_names}, columns["sub"]),
     }
 
 
@@ -1590,6 +1687,79 @@ def charge_records(look: Lookup, columns: Columns) -> list[Record]:
     return out
 
 
+def invoice_records(look: Lookup, columns: Columns) -> list[Record]:
+    out = []
+    for row in _rows(columns):
+        plan = look.catalog.plans[row["plan"]]
+        product_id = look.catalog.products[row["product"]].product_id
+        trial = row["attempts"] == 0
+        subtotal = 0 if trial else plan.unit_amount * row["qty"]
+        amount, status = row["amount"], INVOICE_STATUSES[row["status"]]
+        paid = row["status"] == INVOICE_PAID
+        discount = subtotal - amount
+        line = {
+            "id": "il_" + row["id"][3:],
+            "object": "line_item",
+            "amount": subtotal,
+            "currency": plan.currency,
+            "description": f"{row['qty']} × {product_id.title()} {plan.nickname}"
+            + (" (trial)" if trial else ""),
+            "discountable": True,
+            "period": {"start": row["line_start"], "end": row["line_end"]},
+            "price": plan.price_object(),
+            "proration": False,
+            "quantity": row["qty"],
+            "subscription": row["sub_id"],
+            "subscription_item": row["item_id"],
+            "type": "subscription",
+        }
+        out.append(
+            {
+                "id": row["id"],
+                "object": "invoice",
+                "customer": row["customer"],
+                "subscription": row["sub_id"],
+                "status": status,
+                "paid": paid,
+                "currency": plan.currency,
+                "subtotal": subtotal,
+                "total": amount,
+                "amount_due": amount,
+                "amount_paid": amount if paid else 0,
+                "amount_remaining": 0 if paid else amount,
+                "total_discount_amounts": (
+                    [{"amount": discount, "discount": row["discount_id"]}] if discount else []
+                ),
+                "attempt_count": row["attempts"],
+                "attempted": not trial,
+                "billing_reason": BILLING_REASONS[row["reason"]],
+                "collection_method": "charge_automatically",
+                "charge": row["charge_id"] or None,
+                "created": row["created"],
+                "period_start": row["period_start"],
+                "period_end": row["period_end"],
+                "status_transitions": {
+                    "finalized_at": row["created"],
+                    "paid_at": _opt(row["paid_at"]),
+                },
+                "lines": {
+                    "object": "list",
+                    "data": [line],
+                    "has_more": False,
+                    "total_count": 1,
+                    "url": f"/v1/invoices/{row['id']}/lines",
+                },
+                "livemode": False,
+                "metadata": {
+                    "product_id": product_id,
+                    "user_id": look.user_ids[row["user"]],
+                    "subscription": row["sub_id"],
+                },
+            }
+        )
+    return out
+
+
 _REFUND_REASONS: Final = ("requested_by_customer", "duplicate", None)
 
 
@@ -1678,7 +1848,8 @@ def _stripe_tables(
 ) -> dict[str, Table]:
     statics = _subscription_columns(ids, subs, customers["id"])
     events = _event_columns(ids, subs, statics)
-    charges = _charge_columns(ids, subs, statics)
+    charges, invoice_ids = _charge_columns(ids, subs, statics)
+    invoices = _invoice_columns(subs, statics, charges["id"], invoice_ids)
     refunds = refund_columns(rng, ids, charges, t_end)
     return {
         "customers": Table.sorted(
@@ -1687,6 +1858,7 @@ def _stripe_tables(
         "subscriptions": Table.sorted(
             statics["created"], [statics["sub_id"]], statics, subscription_records
         ),
+        "invoices": Table.sorted(invoices["created"], [invoices["id"]], invoices, invoice_records),
         "events": Table.sorted(
             events["event_created"], [events["event_id"]], events, stripe_event_records
         ),

@@ -41,6 +41,12 @@ class Normaliser:
     source: str
     streams: tuple[str, ...]  # the streams that produce canonical events
     description: str
+    # Configured sources (tabular_assets) share one staging file and name their raw assets;
+    # None: sql/models/stage_<source>_<stream>.sql and the source's streams' raw assets.
+    stage_sql: str | None = None
+    raw_keys: tuple[AssetKey, ...] | None = None
+    # Configured sources set their partitioning here; built-in sources take their streams'.
+    fixed_grain: str | None = None
 
     @property
     def key(self) -> AssetKey:
@@ -52,6 +58,8 @@ class Normaliser:
     @property
     def grain(self) -> str:
         """The partitioning of the source's event streams (one grain per source)."""
+        if self.fixed_grain is not None:
+            return self.fixed_grain
         grains = {s.grain for s in self.stream_specs() if s.stream in self.streams}
         if len(grains) != 1:
             raise ValueError(f"{self.source}: event streams mix grains {sorted(grains)}")
@@ -84,7 +92,11 @@ def _params(settings: ModelSettings) -> dict[str, Any]:
 
 def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
     """The asset that writes ``norm.source``'s slice of ``growth.events``."""
-    raw_deps = [s.asset_key for s in norm.stream_specs()]
+    raw_deps = (
+        list(norm.raw_keys)
+        if norm.raw_keys is not None
+        else [s.asset_key for s in norm.stream_specs()]
+    )
 
     @asset(
         key=norm.key,
@@ -122,7 +134,8 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
             for stream in norm.streams:
                 params = {**base, "stream": stream}
                 Warehouse.run_file(conn, "models/stage_events_table")
-                Warehouse.run_file(conn, f"models/stage_{norm.source}_{stream}", params)
+                stage = norm.stage_sql or f"models/stage_{norm.source}_{stream}"
+                Warehouse.run_file(conn, stage, params)
                 Warehouse.run_file(conn, "models/load_events", params)
                 (summary,) = Warehouse.fetch_file(conn, "models/load_events_summary")
                 per_stream[stream] = {

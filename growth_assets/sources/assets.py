@@ -3,7 +3,9 @@
 Event streams are hourly partitions, slowly changing objects daily ones (see ``streams``).
 Each asset asks its source client for the partition's window, loads it with
 :func:`growth_assets.sources.load.load_window` in one transaction, and reports what it read as
-metadata. A backfill of many hours runs as a single run over the whole range
+metadata, including the client's own ``stats(stream)`` (requests, pages, retries, cursor before
+and after). Clients that resume from a cursor read and save it in ``ops.source_cursors``
+through the load's transaction. A backfill of many hours runs as a single run over the whole range
 (``BackfillPolicy.single_run``): the client is asked once for the union window.
 """
 
@@ -29,6 +31,7 @@ from growth_assets.sources.load import load_window
 from growth_assets.sources.policies import INGEST_RETRY_POLICY, fail_fast_on_credentials
 from growth_assets.sources.streams import STREAMS, StreamSpec
 from resources.clients import SourceClient
+from resources.cursors import SqlCursorStore
 from resources.warehouse import Warehouse
 
 CHUNK = timedelta(days=1)
@@ -79,9 +82,12 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
             if partition.start == partition.end
             else f"{partition.start}...{partition.end}"
         )
-        records = fetch_in_chunks(client, spec.stream, window.start, window.end)
         with warehouse.transaction() as conn:
+            cursors = SqlCursorStore(conn, spec.source, spec.stream)  # commits with the rows
+            client.use_cursor_store(cursors)
+            records = fetch_in_chunks(client, spec.stream, window.start, window.end)
             stats = load_window(conn, spec, records, (window.start, window.end), label)
+            cursors.flush()
         with warehouse.engine.connect() as conn:
             (row,) = Warehouse.fetch_file(
                 conn,
@@ -98,6 +104,7 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
             metadata={
                 **window_metadata(window.start, window.end, label),
                 **client.describe(),
+                **client.stats(spec.stream),
                 "rows_fetched": stats.fetched,
                 "rows_in_window": stats.keyed,
                 "distinct_ids": stats.distinct_ids,

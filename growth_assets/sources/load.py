@@ -2,6 +2,8 @@
 
 Records are never dropped silently. A record without an id or a usable timestamp, or with a
 timestamp in the future, is kept in ``ops.rejected_events`` (stage ``ingest``) with the reason.
+A client that receives a record it cannot parse (a malformed JSONL line) passes it on as
+``{MALFORMED: <the text>, MALFORMED_REASON: <why>}`` so it is rejected with that reason too.
 Records outside the requested window are counted and left to the partition they belong to
 (Mixpanel's export, for example, answers per day while partitions are hourly).
 """
@@ -21,6 +23,8 @@ from growth_assets.sources.streams import StreamSpec
 from resources.warehouse import Warehouse
 
 FUTURE_TOLERANCE = timedelta(days=1)
+MALFORMED = "_malformed"  # key of a record the client could not parse: the raw text
+MALFORMED_REASON = "_malformed_reason"
 
 
 @dataclass
@@ -87,6 +91,10 @@ def key_record(spec: StreamSpec, record: Any, now: datetime) -> tuple[str, datet
             f"record is not a JSON object: {type(record).__name__}",
             {"raw": record},
         )
+    if MALFORMED in record:
+        return Rejected(
+            "malformed record", f"malformed record: {record.get(MALFORMED_REASON)}", record
+        )
     raw_id = dig(record, spec.id_path)
     if raw_id is None or raw_id == "":
         return Rejected("missing id", f"missing id ({'.'.join(spec.id_path)})", record)
@@ -138,7 +146,12 @@ def load_window(
 
     Warehouse.run_file(conn, "ingest/stage_raw")
     Warehouse.copy_rows(conn, "raw_batch", ("id", "occurred_at", "payload"), rows())
-    (result,) = Warehouse.fetch_file(conn, "ingest/upsert_raw", raw_table=spec.raw_table)
+    if spec.shared_table:
+        (result,) = Warehouse.fetch_file(
+            conn, "ingest/upsert_shared_raw", {"source": spec.source}, raw_table=spec.raw_table
+        )
+    else:
+        (result,) = Warehouse.fetch_file(conn, "ingest/upsert_raw", raw_table=spec.raw_table)
     stats.distinct_ids = int(result.distinct_ids or 0)
     stats.inserted = int(result.inserted or 0)
     stats.updated = int(result.updated or 0)

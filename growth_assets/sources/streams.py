@@ -17,8 +17,9 @@ day of charges is a few pages, and re-running today's partition every hour keeps
 for the hourly rollups and alerts. It is also what makes long backfills affordable: Dagster
 records every partition of a single-run backfill, about 16 s per asset (plus about 8 s per
 check) for two years of hours, against under a second for the same two years of days. For
-customers and subscriptions, re-running a day re-snapshots the objects created that day in
-their current state.
+customers, subscriptions and invoices, re-running a day re-snapshots the objects created that
+day in their current state (the re-snapshot schedule in ``stripe_schedules`` does this for the
+trailing 35 days, because Stripe keeps the change events for 30 days only).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class StreamSpec:
     time_format: Literal["epoch", "iso"]
     description: str
     grain: Literal["hourly", "daily"] = "hourly"
+    # A raw table shared by several sources and keyed by (source, id), such as
+    # raw.tabular_records for the configured file and SQL sources; None: raw.<source>_<stream>.
+    shared_table: str | None = None
 
     @property
     def name(self) -> str:
@@ -45,7 +49,7 @@ class StreamSpec:
 
     @property
     def raw_table(self) -> str:
-        return f"raw.{self.name}"
+        return self.shared_table or f"raw.{self.name}"
 
     @property
     def asset_key(self) -> AssetKey:
@@ -77,6 +81,15 @@ STREAMS: tuple[StreamSpec, ...] = (
         ("created",),
         "epoch",
         "Stripe subscriptions (status=all) created in the window, latest state.",
+        grain="daily",
+    ),
+    StreamSpec(
+        "stripe",
+        "invoices",
+        ("id",),
+        ("created",),
+        "epoch",
+        "Stripe invoices created in the window, latest state (amounts in minor units).",
         grain="daily",
     ),
     StreamSpec(

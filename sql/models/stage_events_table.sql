@@ -11,5 +11,6 @@ CREATE TEMP TABLE staged_events (
     value_minor  numeric,           -- minor units, when the source gives minor units (Stripe)
     currency     text,
     properties   jsonb       NOT NULL DEFAULT '{}'::jsonb,
-    payload      jsonb       NOT NULL
+    payload      jsonb       NOT NULL,
+    reject_reason text              -- set by a staging query that already knows why a row is invalid
 ) ON COMMIT DROP;
