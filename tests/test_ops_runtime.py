@@ -36,7 +36,11 @@ from growth_assets.run_failures import (
     failure_text,
     post_to_slack,
 )
-from growth_assets.sources.policies import fail_fast_on_credentials
+from growth_assets.sources.policies import (
+    INGEST_RETRY_POLICY,
+    fail_fast_on_credentials,
+    ingest_retry_policy,
+)
 from growth_assets.sources.streams import STREAMS
 from resources.retries import CredentialsError, SourceUnavailableError
 from tests.conftest import REPO, _create, _release
@@ -62,9 +66,21 @@ def test_source_assets_retry_with_exponential_backoff_and_jitter(defs: Definitio
         policy = assets_def.op.retry_policy
         name = assets_def.key.to_user_string()
         assert policy is not None, f"{name} has no retry policy"
-        assert policy.max_retries >= 2, name
+        assert policy == INGEST_RETRY_POLICY, name  # (the test session sets 0 retries)
         assert policy.backoff == Backoff.EXPONENTIAL, name
         assert policy.jitter == Jitter.PLUS_MINUS, name
+
+
+def test_the_retry_policy_defaults_and_settings() -> None:
+    default = ingest_retry_policy({})
+    assert (default.max_retries, default.delay) == (3, 60)
+    assert (default.backoff, default.jitter) == (Backoff.EXPONENTIAL, Jitter.PLUS_MINUS)
+    tuned = ingest_retry_policy(
+        {"GROWTH_INGEST_RETRIES": "5", "GROWTH_INGEST_RETRY_DELAY_SECONDS": "2.5"}
+    )
+    assert (tuned.max_retries, tuned.delay) == (5, 2.5)
+    with pytest.raises(ValueError, match="GROWTH_INGEST_RETRIES"):
+        ingest_retry_policy({"GROWTH_INGEST_RETRIES": "-1"})
 
 
 def test_each_source_has_its_own_pool(defs: Definitions) -> None:

@@ -1,4 +1,4 @@
-"""Run-time policies shared by every source ingestion asset: op retries and concurrency pools.
+"""Run-time policies of every source ingestion asset: step retries, none on refused keys.
 
 Two layers of retry, on purpose:
 
@@ -6,9 +6,10 @@ Two layers of retry, on purpose:
   honouring ``Retry-After``), which absorbs the usual 429s and 5xx;
 * when a step still fails (an outage that outlasts those retries, a dropped database
   connection), Dagster re-runs the step with :data:`INGEST_RETRY_POLICY`: exponential backoff
-  (1, 2, 4 minutes) with ±jitter so the steps of several sources that failed together do not
-  return together. A step is idempotent (it replaces its window in one transaction), so a
-  retry converges. Refused credentials are not retried (see ``no_retry_on_credentials``).
+  (by default 3 retries after 1, 2, 4 minutes) with ±jitter so the steps of several sources
+  that failed together do not return together. A step is idempotent (it replaces its
+  window in one transaction), so a retry converges. Refused credentials are not retried
+  (see ``fail_fast_on_credentials``).
 
 Run-level retries (``run_retries`` in ``dagster.yaml``) are configured with
 ``retry_on_asset_or_op_failure: false``, so they only re-launch runs that died for other
@@ -18,19 +19,38 @@ reasons (a lost worker, a killed container) and do not multiply these step retri
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import ParamSpec, TypeVar
 
 from dagster import Backoff, Failure, Jitter, RetryPolicy
 
 from resources.retries import CredentialsError
 
-INGEST_RETRY_POLICY = RetryPolicy(
-    max_retries=3,
-    delay=60,
-    backoff=Backoff.EXPONENTIAL,
-    jitter=Jitter.PLUS_MINUS,
-)
+RETRIES_ENV = "GROWTH_INGEST_RETRIES"
+DELAY_ENV = "GROWTH_INGEST_RETRY_DELAY_SECONDS"
+
+
+def ingest_retry_policy(environ: Mapping[str, str] = os.environ) -> RetryPolicy:
+    """Step retries of source assets: ``GROWTH_INGEST_RETRIES`` (default 3) after
+    ``GROWTH_INGEST_RETRY_DELAY_SECONDS`` (default 60), doubling each time, ± jitter."""
+    try:
+        retries = int(environ.get(RETRIES_ENV, "3"))
+        delay = float(environ.get(DELAY_ENV, "60"))
+    except ValueError as exc:
+        raise ValueError(f"{RETRIES_ENV} and {DELAY_ENV} must be numbers") from exc
+    if retries < 0 or delay < 0:
+        raise ValueError(f"{RETRIES_ENV} and {DELAY_ENV} must not be negative")
+    return RetryPolicy(
+        max_retries=retries,
+        delay=delay,
+        backoff=Backoff.EXPONENTIAL,
+        jitter=Jitter.PLUS_MINUS,
+    )
+
+
+# Read when the asset modules are imported (the assets are built then).
+INGEST_RETRY_POLICY = ingest_retry_policy()
 
 P = ParamSpec("P")
 R = TypeVar("R")
