@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system python warehouse demo dev test lint format stop status bench
+.PHONY: setup system python warehouse demo dev test lint format stop status doctor bench
 
 setup: system python warehouse
 
@@ -43,6 +43,9 @@ format:
 
 status:
 	$(BIN)/growth-assets status
+
+doctor:  ## health and configuration: warehouse, migrations, Dagster, sources, alerts
+	$(BIN)/growth-assets doctor
 
 stop:
 	scripts/warehouse stop

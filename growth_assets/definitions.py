@@ -11,6 +11,7 @@ from growth_assets.models.daily import metrics_daily, users
 from growth_assets.models.events import NORMALISE_ASSETS
 from growth_assets.models.fx import fx_rates
 from growth_assets.models.subscriptions import subscriptions
+from growth_assets.operations import with_operations
 from growth_assets.sources.assets import INGEST_ASSETS
 from growth_assets.sources.stripe_schedules import STRIPE_SCHEDULES
 from growth_assets.sources.tabular_assets import tabular_assets, tabular_keys, with_event_deps
@@ -35,12 +36,14 @@ def assets_for(tabular: TabularConfig) -> list[AssetsDefinition]:
 def build_definitions() -> Definitions:
     tabular = sources_config()
     keys = tabular_keys(tabular)
-    return Definitions(
-        assets=assets_for(tabular),
-        jobs=jobs(extra_hourly=keys.hourly, extra_daily=keys.daily),
-        schedules=STRIPE_SCHEDULES,
-        sensors=SENSORS,
-        resources=build_resources(tabular),
+    return with_operations(
+        Definitions(
+            assets=assets_for(tabular),
+            jobs=jobs(extra_hourly=keys.hourly, extra_daily=keys.daily),
+            schedules=STRIPE_SCHEDULES,
+            sensors=SENSORS,
+            resources=build_resources(tabular),
+        )
     )
 
 

@@ -2,7 +2,12 @@
 
 Ingestion and normalisation run on hourly partitions; daily models on daily partitions. Both
 start on the same explicit date so an hour always maps into a day that exists. All boundaries
-are UTC. ``GROWTH_PARTITIONS_START`` (YYYY-MM-DD) moves the start for warehouses whose
+are UTC.
+
+The daily partitions include today (``end_offset=1``): today's partition exists while the day
+runs, so the hourly schedule can re-materialise it every hour and daily numbers stay current
+during the day (see ``growth_assets.schedules``). Hourly partitions end at the last complete
+hour. ``GROWTH_PARTITIONS_START`` (YYYY-MM-DD) moves the start for warehouses whose
 history begins earlier; it is read when the definitions are built.
 """
 
@@ -30,4 +35,4 @@ def hourly() -> HourlyPartitionsDefinition:
 
 
 def daily() -> DailyPartitionsDefinition:
-    return DailyPartitionsDefinition(start_date=partitions_start(), timezone="UTC")
+    return DailyPartitionsDefinition(start_date=partitions_start(), timezone="UTC", end_offset=1)

@@ -15,6 +15,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+# Source tests count the requests of one step attempt and expect failures to fail at once;
+# Dagster's step retries (minutes of backoff) are checked in test_ops_runtime instead. Set
+# before the asset modules are imported, which build their RetryPolicy from it.
+os.environ.setdefault("GROWTH_INGEST_RETRIES", "0")
+
 import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance

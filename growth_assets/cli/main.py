@@ -2,6 +2,7 @@
 
 growth-assets migrate   apply pending migrations and report the TimescaleDB tier
 growth-assets status    connection, tier, migrations, table sizes
+growth-assets doctor    health and configuration: warehouse, migrations, Dagster, sources, alerts
 growth-assets demo      build the demo warehouse end to end and print a summary
 growth-assets dev       start `dagster dev` (webserver + daemon) on the warehouse
 growth-assets alerts replay --from D --to D   what anomaly detection would have raised
@@ -81,6 +82,17 @@ def status() -> None:
     click.echo(f"migrations: {', '.join(m.version for m in migrations)}")
     for t in tables:
         click.echo(f"  {t.table_name:<32} {int(t.row_count):>12,}")
+
+
+@main.command()
+def doctor() -> None:
+    """Check the deployment: warehouse, tier, migrations, last materialisations, sources and
+    alert channels (secrets masked). Exits 1 when the warehouse is unreachable or behind."""
+    apply_dagster_environment()
+    from growth_assets.cli.doctor import run_doctor
+
+    code = run_doctor(click.echo, lambda message: click.echo(f"error: {message}", err=True))
+    sys.exit(code)
 
 
 @main.command()

@@ -28,6 +28,7 @@ from dagster import (
 from growth_assets import partitions
 from growth_assets.metadata import window_metadata
 from growth_assets.sources.load import LoadStats, load_window
+from growth_assets.sources.policies import INGEST_RETRY_POLICY, fail_fast_on_credentials
 from growth_assets.sources.streams import STREAMS, StreamSpec
 from resources.clients import SourceClient
 from resources.cursors import SqlCursorStore
@@ -109,6 +110,7 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
         backfill_policy=BackfillPolicy.single_run(),
         required_resource_keys={"warehouse", spec.source},
         pool=f"source_{spec.source}",
+        retry_policy=INGEST_RETRY_POLICY,
         check_specs=[
             AssetCheckSpec(
                 "loaded_completely",
@@ -118,6 +120,7 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
             ),
         ],
     )
+    @fail_fast_on_credentials
     def ingest(context: AssetExecutionContext) -> MaterializeResult:
         warehouse: Warehouse = context.resources.warehouse
         client: SourceClient = getattr(context.resources, spec.source)

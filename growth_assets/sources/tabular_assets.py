@@ -41,6 +41,7 @@ from growth_assets import partitions
 from growth_assets.models.events import NORMALISERS, Normaliser, build_normalise_asset
 from growth_assets.sources.assets import ingest_result
 from growth_assets.sources.load import load_window
+from growth_assets.sources.policies import INGEST_RETRY_POLICY
 from growth_assets.sources.streams import StreamSpec
 from growth_assets.sources.tabular_config import TabularConfig, TabularSource
 from resources.tabular import FileSourceClient, SqlSourceClient, TabularClient
@@ -131,6 +132,7 @@ def build_tabular_ingest_asset(source: TabularSource) -> AssetsDefinition:
         backfill_policy=BackfillPolicy.single_run(),
         required_resource_keys={"warehouse", client_key},
         pool=f"source_{source.name}",
+        retry_policy=INGEST_RETRY_POLICY,
         check_specs=[
             AssetCheckSpec(
                 "loaded_completely",
