@@ -60,6 +60,16 @@ def demo_settings() -> DemoSettings:
     )
 
 
+def days(name: str, default: int) -> int:
+    """A retention horizon in days (0 keeps everything) from the environment."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number of days, got {raw!r}")
+    return int(raw)
+
+
 def build_resources() -> dict[str, Any]:
     environment()
     url: Any = (
@@ -71,7 +81,10 @@ def build_resources() -> dict[str, Any]:
     resources: dict[str, Any] = {
         "warehouse": Warehouse(url=url, timescaledb=os.environ.get("GROWTH_TIMESCALEDB", "auto")),
         "settings": ModelSettings(
-            reporting_currency=os.environ.get("GROWTH_REPORTING_CURRENCY", "USD")
+            reporting_currency=os.environ.get("GROWTH_REPORTING_CURRENCY", "USD"),
+            retention_events_days=days("GROWTH_RETENTION_EVENTS_DAYS", 0),
+            retention_hourly_days=days("GROWTH_RETENTION_HOURLY_DAYS", 400),
+            retention_stale_marks_days=days("GROWTH_RETENTION_STALE_MARKS_DAYS", 90),
         ),
         "fx_source": (
             CsvFxRates(path=os.environ["GROWTH_FX_RATES_CSV"])

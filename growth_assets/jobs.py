@@ -2,7 +2,10 @@
 
 ``hourly_assets`` holds every hourly-partitioned asset (ingestion of event streams and their
 normalisation); ``daily_assets`` every daily-partitioned one (snapshots of slowly changing
-objects, users, daily rollups). Both run at most two steps at a time, one per core here.
+objects, users, daily rollups). ``hourly_rollups`` holds ``growth.metrics_hourly``, whose
+daily partitions include today (its hourly schedule rebuilds today's hours), and
+``retention`` the unpartitioned retention asset. All run at most two steps at a time, one per
+core here.
 """
 
 from typing import Any
@@ -12,10 +15,19 @@ from dagster import AssetKey, AssetSelection, define_asset_job, multiprocess_exe
 from growth_assets import partitions
 from growth_assets.models.daily import METRICS_DAILY_KEY, USERS_KEY
 from growth_assets.models.events import NORMALISERS
+from growth_assets.rollups.assets import (
+    ENGAGEMENT_DAILY_KEY,
+    METRICS_HOURLY_KEY,
+    METRICS_MONTHLY_KEY,
+    USER_ACTIVITY_DAILY_KEY,
+)
+from growth_assets.rollups.retention import RETENTION_KEY
 from growth_assets.sources.streams import STREAMS
 
 HOURLY_JOB = "hourly_assets"
 DAILY_JOB = "daily_assets"
+HOURLY_ROLLUPS_JOB = "hourly_rollups"
+RETENTION_JOB = "retention"
 
 HOURLY_KEYS: list[AssetKey] = [
     *(s.asset_key for s in STREAMS if s.grain == "hourly"),
@@ -24,8 +36,12 @@ HOURLY_KEYS: list[AssetKey] = [
 DAILY_KEYS: list[AssetKey] = [
     *(s.asset_key for s in STREAMS if s.grain == "daily"),
     USERS_KEY,
+    USER_ACTIVITY_DAILY_KEY,
     METRICS_DAILY_KEY,
+    METRICS_MONTHLY_KEY,
+    ENGAGEMENT_DAILY_KEY,
 ]
+HOURLY_ROLLUP_KEYS: list[AssetKey] = [METRICS_HOURLY_KEY]
 
 _EXECUTOR = multiprocess_executor.configured({"max_concurrent": 2})
 
@@ -42,6 +58,18 @@ _JOBS = (
         DAILY_KEYS,
         partitions.daily,
         "Daily snapshots, the users dimension and daily rollups.",
+    ),
+    (
+        HOURLY_ROLLUPS_JOB,
+        HOURLY_ROLLUP_KEYS,
+        partitions.daily_until_today,
+        "Hourly rollups: a partition is a day's 24 hours, today's included.",
+    ),
+    (
+        RETENTION_JOB,
+        [RETENTION_KEY],
+        lambda: None,
+        "Retention: removes rows older than their configured horizon.",
     ),
 )
 

@@ -15,7 +15,7 @@ DEFAULT_MIXPANEL_EVENTS: dict[str, str] = {
 
 
 class ModelSettings(ConfigurableResource):
-    """Reporting currency and source-specific mappings used when building canonical events."""
+    """Reporting currency and source mappings for canonical events; retention horizons."""
 
     reporting_currency: str = Field(
         default="USD", description="ISO 4217 code every value is converted into."
@@ -29,6 +29,17 @@ class ModelSettings(ConfigurableResource):
     )
     zendesk_user_field_id: int = Field(
         default=360002, description="Zendesk custom field holding the product's user id."
+    )
+    # Retention horizons in days, applied by the retention asset; 0 keeps everything. Events
+    # are the source of truth every rollup is rebuilt from: kept. Hourly rollups serve recent
+    # on-call dashboards and hourly alerts: a year and a margin. Late-data marks are acted on
+    # within minutes: 90 days is an audit trail.
+    retention_events_days: int = Field(default=0, ge=0, description="growth.events; 0: keep.")
+    retention_hourly_days: int = Field(
+        default=400, ge=0, description="growth.metrics_hourly; 0: keep."
+    )
+    retention_stale_marks_days: int = Field(
+        default=90, ge=0, description="ops.stale_windows late-data marks; 0: keep."
     )
 
     @field_validator("reporting_currency")
