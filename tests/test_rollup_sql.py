@@ -5,6 +5,7 @@ compared with the migrated schema."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,7 @@ def test_community_setup_has_policies_realtime_and_compression() -> None:
             f"'{start}', end_offset => INTERVAL '{end}', schedule_interval => INTERVAL '{every}', "
             "if_not_exists => true)"
         ) in stmts
-        assert f"ALTER MATERIALIZED VIEW {grain.cagg} SET (timescaledb.compress = true)" in stmts
+        assert f"ALTER MATERIALIZED VIEW {grain.cagg} SET (timescaledb.compress = true);" in text
         assert f"SELECT add_compression_policy('{grain.cagg}'," in text
     # caggs are created bottom-up so each layer's source exists
     order = [
@@ -80,6 +81,8 @@ def test_community_setup_has_policies_realtime_and_compression() -> None:
     ]
     assert order == sorted(order)
     assert "timescaledb.compress_segmentby = 'product_id'" in text
+    # compression settings are applied once (they cannot change once chunks are compressed)
+    assert text.count("IF NOT EXISTS (SELECT 1 FROM timescaledb_information.") == 4
     assert (
         "SELECT add_compression_policy('growth.events', compress_after => INTERVAL '60 days'"
         in text
@@ -183,3 +186,19 @@ def test_rollup_tables_have_the_metric_columns(warehouse: Warehouse) -> None:
                 {"s": schema, "t": table},
             ).scalars()
             assert {grain.column, "product_id", *(m.name for m in METRICS)} <= set(cols)
+
+
+def test_community_refresh_stays_inside_the_retained_events() -> None:
+    def d(s: str) -> datetime:
+        return datetime.fromisoformat(s).replace(tzinfo=UTC)
+
+    now = d("2025-06-15T10:30:00")
+    window = (d("2025-01-01"), d("2025-03-01"))
+    assert sqlgen.retained_window(*window, sqlgen.DAILY, 0, now) == window
+    # events kept 120 days: from 2025-02-15 10:30, so daily buckets from 2025-02-16 on
+    assert sqlgen.retained_window(*window, sqlgen.DAILY, 120, now) == (d("2025-02-16"), window[1])
+    assert sqlgen.retained_window(*window, sqlgen.MONTHLY, 120, now) is None
+    assert sqlgen.retained_window(*window, sqlgen.HOURLY, 120, now) == (
+        d("2025-02-15T11:00:00"),
+        window[1],
+    )

@@ -39,6 +39,7 @@ from growth_assets import partitions
 from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.daily import EVENT_KEYS, METRICS_DAILY_KEY, USERS_KEY
 from growth_assets.rollups import sqlgen
+from resources.settings import ModelSettings
 from resources.warehouse import Tier, Warehouse
 
 USER_ACTIVITY_DAILY_KEY = AssetKey(["growth", "user_activity_daily"])
@@ -76,15 +77,26 @@ def _seconds(started: float) -> MetadataValue:
     return MetadataValue.float(round(time.perf_counter() - started, 3))
 
 
-def refresh_rollup(warehouse: Warehouse, grain: sqlgen.Grain, params: dict[str, Any]) -> int:
-    """Replace ``grain``'s rollup for the window in ``params``; return the rows written."""
+def refresh_rollup(
+    warehouse: Warehouse, grain: sqlgen.Grain, params: dict[str, Any], events_days: int = 0
+) -> int:
+    """Replace ``grain``'s rollup for the window in ``params``; return the rows written.
+
+    On the community tier the continuous aggregates are re-aggregated for the window first
+    (only where the events are still retained, ``events_days``), so late data is in."""
     tier = warehouse.tier()
     if tier is Tier.COMMUNITY:
         ensure_community(warehouse)
-        # refresh_continuous_aggregate refuses to run inside a transaction block.
-        with warehouse.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for stmt in sqlgen.community_refresh_sql(grain):
-                conn.execute(sa.text(stmt), params)
+        window = sqlgen.retained_window(
+            params["window_start"], params["window_end"], grain, events_days, datetime.now(UTC)
+        )
+        if window is not None:
+            bounds = {"window_start": window[0], "window_end": window[1]}
+            # refresh_continuous_aggregate refuses to run inside a transaction block.
+            autocommit = warehouse.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            with autocommit as conn:
+                for stmt in sqlgen.community_refresh_sql(grain):
+                    conn.execute(sa.text(stmt), bounds)
     with warehouse.transaction() as conn:
         counts = [
             conn.execute(sa.text(s), params).rowcount for s in sqlgen.refresh_sql(grain, tier)
@@ -127,12 +139,13 @@ def _totals_check(key: AssetKey, what: str) -> AssetCheckSpec:
 
 def _rollup_result(
     warehouse: Warehouse,
+    settings: ModelSettings,
     grain: sqlgen.Grain,
     params: dict[str, Any],
     label: str,
     started: float,
 ) -> MaterializeResult:
-    written = refresh_rollup(warehouse, grain, params)
+    written = refresh_rollup(warehouse, grain, params, settings.retention_events_days)
     check, preview = rollup_check(warehouse, grain, params)
     return MaterializeResult(
         metadata={
@@ -203,9 +216,11 @@ def user_activity_daily(context: AssetExecutionContext, warehouse: Warehouse) ->
     deps=[*EVENT_KEYS, USERS_KEY],
     check_specs=[_totals_check(METRICS_HOURLY_KEY, "the events")],
 )
-def metrics_hourly(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def metrics_hourly(
+    context: AssetExecutionContext, warehouse: Warehouse, settings: ModelSettings
+) -> MaterializeResult:
     params, label = _window(context)
-    return _rollup_result(warehouse, sqlgen.HOURLY, params, label, time.perf_counter())
+    return _rollup_result(warehouse, settings, sqlgen.HOURLY, params, label, time.perf_counter())
 
 
 @asset(
@@ -218,9 +233,11 @@ def metrics_hourly(context: AssetExecutionContext, warehouse: Warehouse) -> Mate
     deps=[*EVENT_KEYS, USERS_KEY, USER_ACTIVITY_DAILY_KEY],
     check_specs=[_totals_check(METRICS_DAILY_KEY, "the events")],
 )
-def metrics_daily(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def metrics_daily(
+    context: AssetExecutionContext, warehouse: Warehouse, settings: ModelSettings
+) -> MaterializeResult:
     params, label = _window(context)
-    return _rollup_result(warehouse, sqlgen.DAILY, params, label, time.perf_counter())
+    return _rollup_result(warehouse, settings, sqlgen.DAILY, params, label, time.perf_counter())
 
 
 @asset(
@@ -233,11 +250,14 @@ def metrics_daily(context: AssetExecutionContext, warehouse: Warehouse) -> Mater
     deps=[METRICS_DAILY_KEY, USER_ACTIVITY_DAILY_KEY],
     check_specs=[_totals_check(METRICS_MONTHLY_KEY, "the daily rollup rows")],
 )
-def metrics_monthly(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+def metrics_monthly(
+    context: AssetExecutionContext, warehouse: Warehouse, settings: ModelSettings
+) -> MaterializeResult:
     params, label = _window(context)
     start, end = month_window(params["window_start"], params["window_end"])
     return _rollup_result(
         warehouse,
+        settings,
         sqlgen.MONTHLY,
         {"window_start": start, "window_end": end},
         label,

@@ -22,6 +22,7 @@ community output, kept in the repository for readers (a test keeps it in sync).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from growth_assets.rollups.metrics import ADDITIVE, BASE, DERIVED, DISTINCT, METRICS, Metric
@@ -341,6 +342,18 @@ def cagg_sql(grain: Grain) -> str:
     )
 
 
+def _once(catalog: str, condition: str, statement: str) -> str:
+    """``statement`` unless ``catalog`` already has a row matching ``condition``: compression
+    settings cannot be set again once chunks are compressed, and setup runs on every refresh."""
+    return (
+        "DO $$\nBEGIN\n"
+        f"    IF NOT EXISTS (SELECT 1 FROM {catalog}\n"
+        f"                   WHERE {condition}) THEN\n"
+        f"        {statement};\n"
+        "    END IF;\nEND\n$$"
+    )
+
+
 def community_setup_sql() -> list[str]:
     """Idempotent DDL of the community tier: the three continuous aggregates, their refresh
     policies, compression of the aggregates and of ``growth.events``."""
@@ -355,16 +368,27 @@ def community_setup_sql() -> list[str]:
             f"    schedule_interval => INTERVAL '{every}',\n"
             "    if_not_exists => true)"
         )
-        out.append(f"ALTER MATERIALIZED VIEW {grain.cagg} SET (timescaledb.compress = true)")
+        schema, name = grain.cagg.split(".")
+        out.append(
+            _once(
+                "timescaledb_information.continuous_aggregates",
+                f"view_schema = '{schema}' AND view_name = '{name}' AND compression_enabled",
+                f"ALTER MATERIALIZED VIEW {grain.cagg} SET (timescaledb.compress = true)",
+            )
+        )
         out.append(
             f"SELECT add_compression_policy('{grain.cagg}',\n"
             f"    compress_after => INTERVAL '{COMPRESS_CAGGS_AFTER[grain.name]}',\n"
             "    if_not_exists => true)"
         )
     out.append(
-        "ALTER TABLE growth.events SET (timescaledb.compress,\n"
-        "    timescaledb.compress_segmentby = 'product_id',\n"
-        "    timescaledb.compress_orderby = 'occurred_at DESC')"
+        _once(
+            "timescaledb_information.hypertables",
+            "hypertable_schema = 'growth' AND hypertable_name = 'events' AND compression_enabled",
+            "ALTER TABLE growth.events SET (timescaledb.compress,\n"
+            "        timescaledb.compress_segmentby = 'product_id',\n"
+            "        timescaledb.compress_orderby = 'occurred_at DESC')",
+        )
     )
     out.append(
         "SELECT add_compression_policy('growth.events',\n"
@@ -427,3 +451,30 @@ def preview_sql(grain: Grain) -> str:
         f"    WHERE {grain.column} >= {grain.lo} AND {grain.column} < {grain.hi})\n"
         "ORDER BY product_id = 'all' DESC, net_revenue DESC"
     )
+
+
+def retained_window(
+    start: datetime, end: datetime, grain: Grain, events_days: int, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The part of [start, end) whose continuous aggregates may be re-aggregated.
+
+    Re-aggregating a window whose events were dropped by retention would replace the
+    aggregates with nothing, so with an events horizon the window starts no earlier than the
+    first whole bucket after ``now - events_days``; ``None`` when nothing is left."""
+    if events_days <= 0:
+        return start, end
+    cutoff = (now - timedelta(days=events_days)).astimezone(UTC)
+    if grain.name == "monthly":
+        aligned = cutoff.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        if aligned < cutoff:
+            aligned = (aligned + timedelta(days=32)).replace(day=1)
+    elif grain.name == "daily":
+        aligned = cutoff.replace(hour=0, minute=0, second=0, microsecond=0)
+        if aligned < cutoff:
+            aligned += timedelta(days=1)
+    else:
+        aligned = cutoff.replace(minute=0, second=0, microsecond=0)
+        if aligned < cutoff:
+            aligned += timedelta(hours=1)
+    first = max(start, aligned)
+    return (first, end) if first < end else None

@@ -33,7 +33,14 @@ SELECT add_continuous_aggregate_policy('growth.metrics_hourly_cagg',
     schedule_interval => INTERVAL '15 minutes',
     if_not_exists => true);
 
-ALTER MATERIALIZED VIEW growth.metrics_hourly_cagg SET (timescaledb.compress = true);
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM timescaledb_information.continuous_aggregates
+                   WHERE view_schema = 'growth' AND view_name = 'metrics_hourly_cagg' AND compression_enabled) THEN
+        ALTER MATERIALIZED VIEW growth.metrics_hourly_cagg SET (timescaledb.compress = true);
+    END IF;
+END
+$$;
 
 SELECT add_compression_policy('growth.metrics_hourly_cagg',
     compress_after => INTERVAL '30 days',
@@ -63,7 +70,14 @@ SELECT add_continuous_aggregate_policy('growth.metrics_daily_cagg',
     schedule_interval => INTERVAL '1 hour',
     if_not_exists => true);
 
-ALTER MATERIALIZED VIEW growth.metrics_daily_cagg SET (timescaledb.compress = true);
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM timescaledb_information.continuous_aggregates
+                   WHERE view_schema = 'growth' AND view_name = 'metrics_daily_cagg' AND compression_enabled) THEN
+        ALTER MATERIALIZED VIEW growth.metrics_daily_cagg SET (timescaledb.compress = true);
+    END IF;
+END
+$$;
 
 SELECT add_compression_policy('growth.metrics_daily_cagg',
     compress_after => INTERVAL '180 days',
@@ -93,15 +107,29 @@ SELECT add_continuous_aggregate_policy('growth.metrics_monthly_cagg',
     schedule_interval => INTERVAL '1 day',
     if_not_exists => true);
 
-ALTER MATERIALIZED VIEW growth.metrics_monthly_cagg SET (timescaledb.compress = true);
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM timescaledb_information.continuous_aggregates
+                   WHERE view_schema = 'growth' AND view_name = 'metrics_monthly_cagg' AND compression_enabled) THEN
+        ALTER MATERIALIZED VIEW growth.metrics_monthly_cagg SET (timescaledb.compress = true);
+    END IF;
+END
+$$;
 
 SELECT add_compression_policy('growth.metrics_monthly_cagg',
     compress_after => INTERVAL '2 years',
     if_not_exists => true);
 
-ALTER TABLE growth.events SET (timescaledb.compress,
-    timescaledb.compress_segmentby = 'product_id',
-    timescaledb.compress_orderby = 'occurred_at DESC');
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM timescaledb_information.hypertables
+                   WHERE hypertable_schema = 'growth' AND hypertable_name = 'events' AND compression_enabled) THEN
+        ALTER TABLE growth.events SET (timescaledb.compress,
+        timescaledb.compress_segmentby = 'product_id',
+        timescaledb.compress_orderby = 'occurred_at DESC');
+    END IF;
+END
+$$;
 
 SELECT add_compression_policy('growth.events',
     compress_after => INTERVAL '60 days',
