@@ -202,3 +202,20 @@ def test_community_refresh_stays_inside_the_retained_events() -> None:
         d("2025-02-15T11:00:00"),
         window[1],
     )
+
+
+def test_hourly_schedule_rebuilds_today_and_yesterday_after_midnight() -> None:
+    from dagster import build_schedule_context
+
+    from growth_assets.jobs import jobs
+    from growth_assets.rollups.schedules import build_rollup_schedules
+
+    hourly = next(s for s in build_rollup_schedules(jobs()) if s.name == "hourly_rollups_today")
+
+    def keys(at: str) -> list[str | None]:
+        moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
+        context = build_schedule_context(scheduled_execution_time=moment)
+        return [r.partition_key for r in hourly(context)]  # type: ignore[union-attr]
+
+    assert keys("2025-03-10T14:10:00") == ["2025-03-10"]
+    assert keys("2025-03-10T00:10:00") == ["2025-03-09", "2025-03-10"]
