@@ -24,7 +24,7 @@ from growth_assets.partitions import range_tags
 from growth_assets.rollups import sqlgen
 from growth_assets.rollups.assets import month_window
 from growth_assets.rollups.metrics import ADDITIVE, DISTINCT, METRICS
-from growth_assets.rollups.retention import apply_retention
+from growth_assets.rollups.retention import apply_retention, retention
 from growth_assets.sources.streams import SOURCES
 from resources.clients import DemoSettings, DemoSourceClient
 from resources.fx import CsvFxRates, DemoFxRates
@@ -422,6 +422,14 @@ def test_retention_is_identical_on_apache_and_plain(
     assert reports[Tier.NONE]["growth.events"] == {"kept": "all"}
     with warehouse.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM growth.events")).scalar_one() > 0
+
+    # The asset as scheduled: nothing older than the (now real-time) horizon remains.
+    result = materialize(
+        [retention], resources={"warehouse": plain_warehouse, "settings": settings}
+    )
+    (check,) = result.get_asset_check_evaluations()
+    assert check.passed
+    assert rows(plain_warehouse, "growth.metrics_hourly") == {}  # 2024 is older than a day
 
 
 def test_month_window() -> None:

@@ -89,9 +89,9 @@ def apply_retention(
 def oldest_rows(warehouse: Warehouse) -> dict[str, datetime | None]:
     with warehouse.engine.connect() as conn:
         return {
-            relation: conn.execute(
-                sa.text(f"SELECT min({column}) FROM {relation}")  # constants of this module
-            ).scalar()
+            relation: Warehouse.fetch_file(
+                conn, "rollups/oldest_row", relation=relation, time_column=column
+            )[0].oldest
             for relation, column in TIME_COLUMNS.items()
         }
 
