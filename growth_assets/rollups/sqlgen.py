@@ -92,15 +92,16 @@ def _filter(pred: str | None) -> str:
     return f" FILTER (WHERE {pred})" if pred else ""
 
 
-def event_aggregate(m: Metric, distinct_key: str) -> str:
-    """``m`` aggregated over ``growth.events AS e JOIN growth.event_types AS t``."""
+def event_aggregate(m: Metric) -> str:
+    """``m`` aggregated over ``growth.events AS e JOIN growth.event_types AS t`` (per product:
+    distinct users are distinct ``user_id`` within a product)."""
     pred = _predicate(m)
     if m.kind == "sum":
         return f"sum(e.value_reporting){_filter(pred)}"
     if m.kind == "count":
         return f"count(*){_filter(pred)}"
     if m.kind == "distinct":
-        return f"count(DISTINCT {distinct_key}){_filter(pred)}"
+        return f"count(DISTINCT e.user_id){_filter(pred)}"
     raise ValueError(f"{m.name} is derived: it has no event aggregate")
 
 
@@ -133,20 +134,36 @@ def bucket_of(source: str, grain: Grain, tier: Tier) -> str:
 
 
 def _grouped(select_bucket: str, product: str, aggs: list[str], from_: str, where: str) -> str:
+    """Aggregates per bucket and product (the portfolio row is added by :func:`_portfolio`)."""
     cols = ",\n        ".join(aggs)
     return (
         f"SELECT\n        {select_bucket} AS bucket,\n"
-        f"        coalesce({product}, 'all') AS product_id,\n"
+        f"        {product} AS product_id,\n"
         f"        {cols}\n"
         f"    FROM {from_}\n"
         f"    WHERE {where}\n"
-        f"    GROUP BY GROUPING SETS (({select_bucket}, {product}), ({select_bucket}))"
+        "    GROUP BY 1, 2"
+    )
+
+
+def _portfolio(source: str, metrics: tuple[Metric, ...]) -> str:
+    """``source``'s product rows plus the 'all' row of each bucket, their sum: users are
+    counted per product, so even distinct-user metrics add up over products."""
+    cols = ", ".join(m.name for m in metrics)
+    sums = ",\n        ".join(f"sum({m.name}) AS {m.name}" for m in metrics)
+    return (
+        f"SELECT bucket, product_id, {cols}\n"
+        f"    FROM {source}\n"
+        "    UNION ALL\n"
+        f"    SELECT\n        bucket,\n        'all',\n        {sums}\n"
+        f"    FROM {source}\n"
+        "    GROUP BY bucket"
     )
 
 
 def _additive_source(grain: Grain, tier: Tier) -> tuple[str, tuple[Metric, ...]]:
     """The CTE body giving the additive metrics (and, hourly, the distinct ones) per bucket
-    and product plus the 'all' row, and the metrics it provides."""
+    and product, and the metrics it provides."""
     if tier is Tier.COMMUNITY:
         provided = BASE if grain.name == "hourly" else ADDITIVE
         bucket = (
@@ -160,7 +177,7 @@ def _additive_source(grain: Grain, tier: Tier) -> tuple[str, tuple[Metric, ...]]
         return _grouped(bucket, "c.product_id", aggs, f"{grain.cagg} AS c", where), provided
     if grain.name in ("hourly", "daily"):
         provided = BASE if grain.name == "hourly" else ADDITIVE
-        aggs = [f"{event_aggregate(m, '(e.product_id, e.user_id)')} AS {m.name}" for m in provided]
+        aggs = [f"{event_aggregate(m)} AS {m.name}" for m in provided]
         bucket = bucket_of("e.occurred_at", grain, tier)
         return _grouped(bucket, "e.product_id", aggs, EVENTS_FROM, EVENTS_WINDOW), provided
     # monthly on Apache / plain: sum the daily rollup's product rows
@@ -172,14 +189,13 @@ def _additive_source(grain: Grain, tier: Tier) -> tuple[str, tuple[Metric, ...]]
 
 def _distinct_source(grain: Grain, tier: Tier) -> str:
     """Distinct-user metrics of days / months from ``growth.user_activity_daily``: one row per
-    (product, user, day), so a day counts rows and a month counts distinct (product, user)."""
+    (product, user, day), so a day counts rows and a month counts distinct users."""
     if grain.name == "daily":
         aggs = [f"count(*) FILTER (WHERE a.{m.flag}) AS {m.name}" for m in DISTINCT]
         bucket = "a.day"
     else:
         aggs = [
-            f"count(DISTINCT (a.product_id, a.user_id)) FILTER (WHERE a.{m.flag}) AS {m.name}"
-            for m in DISTINCT
+            f"count(DISTINCT a.user_id) FILTER (WHERE a.{m.flag}) AS {m.name}" for m in DISTINCT
         ]
         bucket = bucket_of("a.day", grain, tier)
     where = f"a.day >= {grain.lo} AND a.day < {grain.hi}"
@@ -224,10 +240,15 @@ def refresh_sql(grain: Grain, tier: Tier) -> list[str]:
     Run them in one transaction. On the community tier the continuous aggregates must have
     been refreshed for the window first (:func:`community_refresh_sql`)."""
     additive, provided = _additive_source(grain, tier)
-    ctes = [("products", PRODUCTS_CTE), ("additive", additive)]
+    ctes = [
+        ("products", PRODUCTS_CTE),
+        ("additive_products", additive),
+        ("additive", _portfolio("additive_products", provided)),
+    ]
     sources = ["additive"]
     if grain.name != "hourly":
-        ctes.append(("distinct_users", _distinct_source(grain, tier)))
+        ctes.append(("distinct_products", _distinct_source(grain, tier)))
+        ctes.append(("distinct_users", _portfolio("distinct_products", DISTINCT)))
         sources.append("distinct_users")
     ctes.append(("grid", _grid(grain, sources)))
     origin = {m.name: "a" for m in provided}
@@ -268,10 +289,7 @@ def check_sql(grain: Grain) -> str:
             f"    WHERE d.product_id <> 'all' AND d.day >= {grain.lo} AND d.day < {grain.hi}"
         )
     else:
-        inputs = [
-            f"coalesce({event_aggregate(m, '(e.product_id, e.user_id)')}, 0) AS input_{m.name}"
-            for m in ADDITIVE
-        ]
+        inputs = [f"coalesce({event_aggregate(m)}, 0) AS input_{m.name}" for m in ADDITIVE]
         input_from = f"{EVENTS_FROM}\n    WHERE {EVENTS_WINDOW}"
     rollup = []
     for m in METRICS:
@@ -322,7 +340,7 @@ def cagg_sql(grain: Grain) -> str:
     options = "timescaledb.continuous, timescaledb.materialized_only = false"
     if grain.name == "hourly":
         bucket = "time_bucket(INTERVAL '1 hour', e.occurred_at)"
-        aggs = [f"{event_aggregate(m, 'e.user_id')} AS {m.name}" for m in BASE]
+        aggs = [f"{event_aggregate(m)} AS {m.name}" for m in BASE]
         from_ = EVENTS_FROM
         product = "e.product_id"
     else:
