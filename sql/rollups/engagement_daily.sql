@@ -5,9 +5,11 @@
 -- Distinct counts over sliding windows without a join per day: each active day of a user
 -- "covers" the days up to the user's next active day, at most 6 (WAU) or 29 (MAU) days
 -- later, so the covers of one user never overlap. A user is in day d's MAU exactly when one
--- of their covers contains d; the count is a running sum of +1 at a cover's first day and
--- -1 after its last, linear in the activity rows. The portfolio row ('all') counts
--- (product, user) pairs, the sum of the products.
+-- of their covers contains d; from the window's first day on, the count is a running sum of
+-- +1 where a cover enters the window and -1 after it ends. Covers ending before the window
+-- are dropped first, so a one-day refresh counts each user's current cover once. DAU comes
+-- straight from the day's active rows. The portfolio row ('all') counts (product, user)
+-- pairs, the sum of the products.
 DELETE FROM growth.engagement_daily
 WHERE day >= CAST(CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC' AS date)
   AND day < CAST(CAST(:window_end AS timestamptz) AT TIME ZONE 'UTC' AS date);
@@ -24,37 +26,54 @@ act AS (
     WHERE a.active AND a.day >= b.lo - 29 AND a.day < b.hi
 ),
 covers AS (
-    SELECT product_id, day,
-           least(day + 6, coalesce(next_day - 1, day + 6)) AS wau_last,
-           least(day + 29, coalesce(next_day - 1, day + 29)) AS mau_last
-    FROM act
+    SELECT c.product_id, greatest(c.day, b.lo) AS enters, c.wau_last, c.mau_last
+    FROM (
+        SELECT product_id, day,
+               least(day + 6, coalesce(next_day - 1, day + 6)) AS wau_last,
+               least(day + 29, coalesce(next_day - 1, day + 29)) AS mau_last
+        FROM act
+    ) AS c, bounds AS b
+    WHERE c.mau_last >= b.lo
 ),
 days AS (
     SELECT CAST(s AS date) AS day
-    FROM bounds AS b, generate_series(b.lo - 29, b.hi - 1, interval '1 day') AS s
+    FROM bounds AS b, generate_series(b.lo, b.hi - 1, interval '1 day') AS s
 ),
 steps AS (
-    SELECT product_id, day, 1 AS dau, 1 AS wau, 1 AS mau FROM covers
-    UNION ALL SELECT product_id, day + 1, -1, 0, 0 FROM covers
-    UNION ALL SELECT product_id, wau_last + 1, 0, -1, 0 FROM covers
-    UNION ALL SELECT product_id, mau_last + 1, 0, 0, -1 FROM covers
-    UNION ALL SELECT p.product_id, d.day, 0, 0, 0
+    SELECT c.product_id, c.enters AS day,
+           CASE WHEN c.wau_last >= c.enters THEN 1 ELSE 0 END AS wau, 1 AS mau
+    FROM covers AS c
+    UNION ALL
+    SELECT c.product_id, c.wau_last + 1, -1, 0
+    FROM covers AS c, bounds AS b
+    WHERE c.wau_last >= c.enters AND c.wau_last + 1 < b.hi
+    UNION ALL
+    SELECT c.product_id, c.mau_last + 1, 0, -1
+    FROM covers AS c, bounds AS b
+    WHERE c.mau_last + 1 < b.hi
+    UNION ALL
+    SELECT p.product_id, d.day, 0, 0
     FROM (SELECT DISTINCT product_id FROM covers) AS p CROSS JOIN days AS d
 ),
 levels AS (
     SELECT product_id, day,
-           sum(sum(dau)) OVER w AS dau,
            sum(sum(wau)) OVER w AS wau,
            sum(sum(mau)) OVER w AS mau
     FROM steps
     GROUP BY product_id, day
     WINDOW w AS (PARTITION BY product_id ORDER BY day)
 ),
+dau AS (
+    SELECT a.day, a.product_id, count(*) AS dau
+    FROM growth.user_activity_daily AS a, bounds AS b
+    WHERE a.active AND a.day >= b.lo AND a.day < b.hi
+    GROUP BY a.day, a.product_id
+),
 counted AS (
     SELECT l.day, coalesce(l.product_id, 'all') AS product_id,
-           sum(l.dau) AS dau, sum(l.wau) AS wau, sum(l.mau) AS mau
-    FROM levels AS l, bounds AS b
-    WHERE l.day >= b.lo AND l.day < b.hi
+           sum(coalesce(d.dau, 0)) AS dau, sum(l.wau) AS wau, sum(l.mau) AS mau
+    FROM levels AS l
+    LEFT JOIN dau AS d USING (day, product_id)
     GROUP BY GROUPING SETS ((l.day, l.product_id), (l.day))
 ),
 products AS (
@@ -68,9 +87,7 @@ products AS (
 grid AS (
     SELECT d.day, p.product_id
     FROM days AS d
-    CROSS JOIN bounds AS b
     JOIN products AS p ON p.first_day <= d.day
-    WHERE d.day >= b.lo
     UNION
     SELECT day, product_id FROM counted WHERE mau > 0
 )
