@@ -7,7 +7,8 @@
 -- later, so the covers of one user never overlap. A user is in day d's MAU exactly when one
 -- of their covers contains d; from the window's first day on, the count is a running sum of
 -- +1 where a cover enters the window and -1 after it ends. Covers ending before the window
--- are dropped first, so a one-day refresh counts each user's current cover once. DAU comes
+-- are dropped first, and before the window only a user's last active day is read, so a
+-- one-day refresh aggregates the 29 preceding days once instead of ordering them. DAU comes
 -- straight from the day's active rows. The portfolio row ('all') counts (product, user)
 -- pairs, the sum of the products.
 DELETE FROM growth.engagement_daily
@@ -20,10 +21,19 @@ WITH bounds AS (
         CAST(CAST(:window_end AS timestamptz) AT TIME ZONE 'UTC' AS date) AS hi
 ),
 act AS (
-    SELECT a.product_id, a.day,
-           lead(a.day) OVER (PARTITION BY a.product_id, a.user_id ORDER BY a.day) AS next_day
-    FROM growth.user_activity_daily AS a, bounds AS b
-    WHERE a.active AND a.day >= b.lo - 29 AND a.day < b.hi
+    SELECT r.product_id, r.day,
+           lead(r.day) OVER (PARTITION BY r.product_id, r.user_id ORDER BY r.day) AS next_day
+    FROM (
+        -- before the window only each user's last active day can cover a day of the window
+        SELECT a.product_id, a.user_id, max(a.day) AS day
+        FROM growth.user_activity_daily AS a, bounds AS b
+        WHERE a.active AND a.day >= b.lo - 29 AND a.day < b.lo
+        GROUP BY a.product_id, a.user_id
+        UNION ALL
+        SELECT a.product_id, a.user_id, a.day
+        FROM growth.user_activity_daily AS a, bounds AS b
+        WHERE a.active AND a.day >= b.lo AND a.day < b.hi
+    ) AS r
 ),
 covers AS (
     SELECT c.product_id, greatest(c.day, b.lo) AS enters, c.wau_last, c.mau_last
