@@ -3,7 +3,8 @@
 Used by the demo command and the tests. The hourly-partitioned assets (ingestion of event
 streams, then normalisation) run as one run over the hourly range and the daily ones as one
 run over the daily range: exactly what ``BackfillPolicy.single_run`` does for a backfill
-launched from the UI.
+launched from the UI. ``growth.metrics_hourly`` (daily partitions that include today) runs
+last, as its own run over the same days.
 
 The runs execute in this process with the resources the caller gives (the environment's for
 the demo, the tests' own source clients in front of the real pipeline in the tests). Running
@@ -21,13 +22,14 @@ from typing import Any
 from dagster import AssetCheckEvaluation, DagsterInstance, materialize
 
 from growth_assets.definitions import assets_for
-from growth_assets.jobs import DAILY_KEYS, HOURLY_KEYS
+from growth_assets.jobs import DAILY_KEYS, HOURLY_KEYS, HOURLY_ROLLUP_KEYS
 from growth_assets.models.events import FX_RATES_KEY
+from growth_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, range_tags
 from growth_assets.sources.tabular_assets import tabular_keys
 from growth_assets.sources.tabular_config import EMPTY, TabularConfig
 
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
+__all__ = ["RANGE_END_TAG", "RANGE_START_TAG", "CheckOutcome", "materialize_days", "range_tags"]
+
 # Per-partition events are DEBUG; a backfill of thousands of partitions logs INFO and up only.
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -38,17 +40,6 @@ class CheckOutcome:
     check: str
     passed: bool
     severity: str
-
-
-def range_tags(first: date, last: date, grain: str) -> dict[str, str]:
-    """Run tags selecting the partitions from ``first`` to ``last`` (inclusive days)."""
-    if last < first:
-        raise ValueError(f"empty range: {first} .. {last}")
-    if grain == "hourly":
-        return {RANGE_START_TAG: f"{first:%Y-%m-%d}-00:00", RANGE_END_TAG: f"{last:%Y-%m-%d}-23:00"}
-    if grain == "daily":
-        return {RANGE_START_TAG: f"{first:%Y-%m-%d}", RANGE_END_TAG: f"{last:%Y-%m-%d}"}
-    raise ValueError(f"unknown grain {grain!r}")
 
 
 def _outcomes(evaluations: Iterable[AssetCheckEvaluation]) -> list[CheckOutcome]:
@@ -79,6 +70,7 @@ def materialize_days(
         ),
         ("hourly assets", [*HOURLY_KEYS, *extra.hourly], range_tags(first, last, "hourly")),
         ("daily assets", DAILY_KEYS, range_tags(first, last, "daily")),
+        ("hourly rollups", HOURLY_ROLLUP_KEYS, range_tags(first, last, "daily")),
     ]
     steps: dict[str, float] = {}
     checks: list[CheckOutcome] = []

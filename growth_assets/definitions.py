@@ -7,11 +7,15 @@ from dagster import AssetsDefinition, Definitions, definitions
 from growth_assets.alerts.sensors import SENSORS
 from growth_assets.environment import build_resources, sources_config
 from growth_assets.jobs import jobs
-from growth_assets.models.daily import metrics_daily, users
+from growth_assets.models.daily import users
 from growth_assets.models.events import NORMALISE_ASSETS
 from growth_assets.models.fx import fx_rates
+from growth_assets.models.late_data import build_late_data_sensor
 from growth_assets.models.subscriptions import subscriptions
 from growth_assets.operations import with_operations
+from growth_assets.rollups.assets import ROLLUP_ASSETS
+from growth_assets.rollups.retention import retention
+from growth_assets.rollups.schedules import build_rollup_schedules
 from growth_assets.sources.assets import INGEST_ASSETS
 from growth_assets.sources.stripe_schedules import STRIPE_SCHEDULES
 from growth_assets.sources.tabular_assets import tabular_assets, tabular_keys, with_event_deps
@@ -23,7 +27,8 @@ ASSETS: list[AssetsDefinition] = [
     *NORMALISE_ASSETS,
     users,
     subscriptions,
-    metrics_daily,
+    *ROLLUP_ASSETS,
+    retention,
 ]
 
 
@@ -36,12 +41,13 @@ def assets_for(tabular: TabularConfig) -> list[AssetsDefinition]:
 def build_definitions() -> Definitions:
     tabular = sources_config()
     keys = tabular_keys(tabular)
+    all_jobs = jobs(extra_hourly=keys.hourly, extra_daily=keys.daily)
     return with_operations(
         Definitions(
             assets=assets_for(tabular),
-            jobs=jobs(extra_hourly=keys.hourly, extra_daily=keys.daily),
-            schedules=STRIPE_SCHEDULES,
-            sensors=SENSORS,
+            jobs=all_jobs,
+            schedules=[*STRIPE_SCHEDULES, *build_rollup_schedules(all_jobs)],
+            sensors=[*SENSORS, build_late_data_sensor(all_jobs)],
             resources=build_resources(tabular),
         )
     )

@@ -2,7 +2,9 @@
 
 ``hourly_assets`` holds every hourly-partitioned asset (Mixpanel and Zendesk ingestion and
 their normalisation); ``daily_assets`` every daily-partitioned one (Stripe ingestion and
-normalisation, users, daily rollups). Both run at most two steps at a time, one per core here.
+normalisation, users, subscriptions, daily rollups). ``hourly_rollups`` holds
+``growth.metrics_hourly`` (its hourly schedule rebuilds today's hours) and ``retention`` the
+unpartitioned retention asset. All run at most two steps at a time, one per core here.
 """
 
 from collections.abc import Sequence
@@ -14,10 +16,19 @@ from growth_assets import partitions
 from growth_assets.models.daily import METRICS_DAILY_KEY, USERS_KEY
 from growth_assets.models.events import NORMALISERS
 from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
+from growth_assets.rollups.assets import (
+    ENGAGEMENT_DAILY_KEY,
+    METRICS_HOURLY_KEY,
+    METRICS_MONTHLY_KEY,
+    USER_ACTIVITY_DAILY_KEY,
+)
+from growth_assets.rollups.retention import RETENTION_KEY
 from growth_assets.sources.streams import STREAMS
 
 HOURLY_JOB = "hourly_assets"
 DAILY_JOB = "daily_assets"
+HOURLY_ROLLUPS_JOB = "hourly_rollups"
+RETENTION_JOB = "retention"
 
 HOURLY_KEYS: list[AssetKey] = [
     *(s.asset_key for s in STREAMS if s.grain == "hourly"),
@@ -28,8 +39,12 @@ DAILY_KEYS: list[AssetKey] = [
     *(n.key for n in NORMALISERS if n.grain == "daily"),
     USERS_KEY,
     SUBSCRIPTIONS_KEY,
+    USER_ACTIVITY_DAILY_KEY,
     METRICS_DAILY_KEY,
+    METRICS_MONTHLY_KEY,
+    ENGAGEMENT_DAILY_KEY,
 ]
+HOURLY_ROLLUP_KEYS: list[AssetKey] = [METRICS_HOURLY_KEY]
 
 _EXECUTOR = multiprocess_executor.configured({"max_concurrent": 2})
 
@@ -47,6 +62,18 @@ _JOBS = (
         partitions.daily,
         "Daily snapshots, the users dimension and daily rollups.",
     ),
+    (
+        HOURLY_ROLLUPS_JOB,
+        HOURLY_ROLLUP_KEYS,
+        partitions.daily_until_today,
+        "Hourly rollups: a partition is a day's 24 hours, today's included.",
+    ),
+    (
+        RETENTION_JOB,
+        [RETENTION_KEY],
+        lambda: None,
+        "Retention: removes rows older than their configured horizon.",
+    ),
 )
 
 
@@ -57,7 +84,7 @@ def jobs(extra_hourly: Sequence[AssetKey] = (), extra_daily: Sequence[AssetKey] 
     return [
         define_asset_job(
             name,
-            selection=AssetSelection.assets(*keys, *extra[name]),
+            selection=AssetSelection.assets(*keys, *extra.get(name, [])),
             partitions_def=partitions_def(),
             executor_def=_EXECUTOR,
             description=description,

@@ -14,7 +14,7 @@ history begins earlier; it is read when the definitions are built.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from dagster import DailyPartitionsDefinition, HourlyPartitionsDefinition
 
@@ -36,3 +36,27 @@ def hourly() -> HourlyPartitionsDefinition:
 
 def daily() -> DailyPartitionsDefinition:
     return DailyPartitionsDefinition(start_date=partitions_start(), timezone="UTC", end_offset=1)
+
+
+def daily_until_today() -> DailyPartitionsDefinition:
+    """Daily partitions including today's (still filling) day, for ``growth.metrics_hourly``,
+    whose hourly schedule rebuilds today's 24 hours as the day goes on. Every daily asset now
+    includes today (see :func:`daily`), so this is the same definition under the name that
+    says why metrics_hourly needs it."""
+    return daily()
+
+
+# Run tags that make one run cover a range of partitions (what a single-run backfill launches).
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+def range_tags(first: date, last: date, grain: str) -> dict[str, str]:
+    """Run tags selecting the partitions from ``first`` to ``last`` (inclusive days)."""
+    if last < first:
+        raise ValueError(f"empty range: {first} .. {last}")
+    if grain == "hourly":
+        return {RANGE_START_TAG: f"{first:%Y-%m-%d}-00:00", RANGE_END_TAG: f"{last:%Y-%m-%d}-23:00"}
+    if grain == "daily":
+        return {RANGE_START_TAG: f"{first:%Y-%m-%d}", RANGE_END_TAG: f"{last:%Y-%m-%d}"}
+    raise ValueError(f"unknown grain {grain!r}")

@@ -37,7 +37,7 @@ EVENT_MAP_VARIABLE = "GROWTH_MIXPANEL_EVENT_MAP"
 
 
 class ModelSettings(ConfigurableResource):
-    """Reporting currency and source-specific mappings used when building canonical events."""
+    """Reporting currency and source mappings for canonical events; retention horizons."""
 
     reporting_currency: str = Field(
         default="USD", description="ISO 4217 code every value is converted into."
@@ -51,6 +51,17 @@ class ModelSettings(ConfigurableResource):
     )
     zendesk_user_field_id: int = Field(
         default=360002, description="Zendesk custom field holding the product's user id."
+    )
+    # Retention horizons in days, applied by the retention asset; 0 keeps everything. Events
+    # are the source of truth every rollup is rebuilt from: kept. Hourly rollups serve recent
+    # on-call dashboards and hourly alerts: a year and a margin. Late-data marks are acted on
+    # within minutes: 90 days is an audit trail.
+    retention_events_days: int = Field(default=0, ge=0, description="growth.events; 0: keep.")
+    retention_hourly_days: int = Field(
+        default=400, ge=0, description="growth.metrics_hourly; 0: keep."
+    )
+    retention_stale_marks_days: int = Field(
+        default=90, ge=0, description="ops.stale_windows late-data marks; 0: keep."
     )
 
     @field_validator("mixpanel_events")
@@ -121,10 +132,22 @@ def model_settings_from_env(environ: Mapping[str, str]) -> ModelSettings:
                 f"{name} must be a Zendesk field id (a number), got {raw!r}"
             ) from exc
 
+    def days(name: str, default: int) -> int:
+        """A retention horizon in days (0 keeps everything)."""
+        raw = environ.get(name)
+        if not raw:
+            return default
+        if not raw.isdigit():
+            raise SettingsError(f"{name} must be a whole number of days, got {raw!r}")
+        return int(raw)
+
     event_map = environ.get(EVENT_MAP_VARIABLE)
     return ModelSettings(
         reporting_currency=environ.get("GROWTH_REPORTING_CURRENCY") or "USD",
         mixpanel_events=load_event_map(event_map) if event_map else dict(DEFAULT_MIXPANEL_EVENTS),
         zendesk_product_field_id=field_id("GROWTH_ZENDESK_PRODUCT_FIELD_ID", 360001),
         zendesk_user_field_id=field_id("GROWTH_ZENDESK_USER_FIELD_ID", 360002),
+        retention_events_days=days("GROWTH_RETENTION_EVENTS_DAYS", 0),
+        retention_hourly_days=days("GROWTH_RETENTION_HOURLY_DAYS", 400),
+        retention_stale_marks_days=days("GROWTH_RETENTION_STALE_MARKS_DAYS", 90),
     )

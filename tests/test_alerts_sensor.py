@@ -423,7 +423,7 @@ def test_sensors_and_channels_are_wired_from_the_environment(
     monkeypatch.setenv("DAGSTER_UI_URL", "http://dagster.internal")
     defs = build_definitions()
     names = {s.name for s in defs.sensors or []}
-    assert names == {"metric_alerts", "check_alerts_on_success", "check_alerts_on_failure"}
+    assert {"metric_alerts", "check_alerts_on_success", "check_alerts_on_failure"} <= names
     assert metric_alerts.minimum_interval_seconds == 5
     resource = defs.resources["alert_channels"]  # type: ignore[index]
     shown = repr(resource) + str(resource)

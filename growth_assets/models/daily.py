@@ -1,7 +1,8 @@
-"""Daily models: the users dimension and ``growth.metrics_daily``.
+"""Daily models: the users dimension.
 
-Both are daily partitions over the canonical events. ``growth.users`` merges a window (first
-and last seen only widen); ``growth.metrics_daily`` replaces its days in one transaction.
+``growth.users`` is a daily partition over the canonical events that merges its window (first
+and last seen only widen). The rollups, ``growth.metrics_daily`` among them, live in
+``growth_assets/rollups``; its key stays here, where other modules import it from.
 """
 
 import time
@@ -19,7 +20,7 @@ from dagster import (
 )
 
 from growth_assets import partitions
-from growth_assets.metadata import markdown_table, window_metadata
+from growth_assets.metadata import window_metadata
 from growth_assets.models.events import NORMALISERS
 from resources.warehouse import Warehouse
 
@@ -70,72 +71,6 @@ def users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRe
                 passed=check.missing == 0,
                 severity=AssetCheckSeverity.ERROR,
                 metadata={"missing_users": int(check.missing)},
-            )
-        ],
-    )
-
-
-@asset(
-    key=METRICS_DAILY_KEY,
-    description="Daily KPIs per product and for all products: revenue, signups, churn, actives.",
-    group_name="rollups",
-    kinds={"postgres"},
-    partitions_def=partitions.daily(),
-    backfill_policy=BackfillPolicy.single_run(),
-    deps=[*EVENT_KEYS, USERS_KEY],
-    check_specs=[
-        AssetCheckSpec(
-            "totals_match_events",
-            asset=METRICS_DAILY_KEY,
-            description="Revenue, refunds, signups and event counts equal the events summarised; "
-            "the 'all' row equals the sum of the products.",
-        )
-    ],
-)
-def metrics_daily(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-    params, label = _window(context)
-    started = time.perf_counter()
-    with warehouse.transaction() as conn:
-        _, written = Warehouse.run_file(conn, "models/metrics_daily", params)
-    with warehouse.engine.connect() as conn:
-        (t,) = Warehouse.fetch_file(conn, "checks/metrics_daily_totals", params)
-        last_day = Warehouse.fetch_file(conn, "models/metrics_daily_last_day", params)
-    mismatches = {
-        name: [str(a), str(b)]
-        for name, a, b in (
-            ("revenue", t.events_revenue, t.rollup_revenue),
-            ("refunds", t.events_refunds, t.rollup_refunds),
-            ("signups", t.events_signups, t.rollup_signups),
-            ("events", t.events_events, t.rollup_events),
-            ("all_revenue", t.rollup_revenue, t.all_revenue),
-            ("all_events", t.rollup_events, t.all_events),
-        )
-        if a != b
-    }
-    return MaterializeResult(
-        metadata={
-            **window_metadata(params["window_start"], params["window_end"], label),  # type: ignore[arg-type]
-            "rows": written,
-            "timescaledb_tier": warehouse.tier().value,
-            "seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
-            "preview": markdown_table(
-                last_day,
-                [
-                    "day",
-                    "product_id",
-                    "net_revenue",
-                    "signups",
-                    "active_users",
-                    "churned_customers",
-                ],
-            ),
-        },
-        check_results=[
-            AssetCheckResult(
-                check_name="totals_match_events",
-                passed=not mismatches,
-                severity=AssetCheckSeverity.ERROR,
-                metadata={"mismatches": MetadataValue.json(mismatches)},
             )
         ],
     )

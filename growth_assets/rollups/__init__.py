@@ -1,0 +1,1 @@
+"""Rollups: metric definitions, generated SQL, rollup assets, retention and schedules."""
