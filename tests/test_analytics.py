@@ -81,7 +81,8 @@ def test_every_view_and_column_is_commented(warehouse: Warehouse) -> None:
                 "WHERE n.nspname = 'analytics' AND c.relkind = 'v'"
             )
         ).all()
-    assert sorted(v.relname for v in views) == sorted(VIEWS)
+    # the views here plus any other issue's (e.g. analytics.alerts): every one is commented
+    assert set(VIEWS) <= {v.relname for v in views}
     assert all(v.comment for v in views), [v.relname for v in views if not v.comment]
     # owner's rights, never security_invoker: the BI role has no grants on the base tables
     assert all(not v.reloptions for v in views)
