@@ -218,10 +218,12 @@ def test_automation_requests_downstream_partitions_after_upstream_materialisatio
     first the hour's raw data, then the whole day's events; the downstream partitions of each
     grain are requested, and nothing is requested twice."""
     instance = DagsterInstance.ephemeral()
-    now = datetime.now(UTC)
-    last_hour = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-    if last_hour.hour == 0:  # keep the scenario inside one day
-        pytest.skip("the hour that ended is the last of a day")
+    # A fixed point of the day (yesterday 12:30 UTC), so the scenario never straddles midnight
+    # whatever the wall clock says.
+    now = (datetime.now(UTC) - timedelta(days=1)).replace(
+        hour=12, minute=30, second=0, microsecond=0
+    )
+    last_hour = now.replace(minute=0) - timedelta(hours=1)
     today = f"{last_hour:%Y-%m-%d}"
     hour = f"{last_hour:%Y-%m-%d-%H:00}"
     keys = graph.get_all_asset_keys()
@@ -238,13 +240,15 @@ def test_automation_requests_downstream_partitions_after_upstream_materialisatio
         )
 
     roots = [k for k in keys if not graph.get(k).parent_keys]
-    result = evaluate_automation_conditions(defs=defs, instance=instance)
+    result = evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now)
     cursor = result.cursor
     for key in roots:  # the unpartitioned sources (FX rates) once, the scheduled ones' hour
         g = grain(key)
         report(key, None if g is None else hour if g == "hourly" else today)
 
-    result = evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    result = evaluate_automation_conditions(
+        defs=defs, instance=instance, cursor=cursor, evaluation_time=now
+    )
     cursor = result.cursor
     children = {
         k
@@ -269,7 +273,9 @@ def test_automation_requests_downstream_partitions_after_upstream_materialisatio
             else [today]
         ):
             report(key, partition)
-    result = evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    result = evaluate_automation_conditions(
+        defs=defs, instance=instance, cursor=cursor, evaluation_time=now
+    )
     cursor = result.cursor
     grandchildren = {
         k for k in keys if grain(k) == "daily" and graph.get(k).parent_keys & children
@@ -278,7 +284,9 @@ def test_automation_requests_downstream_partitions_after_upstream_materialisatio
     for key in grandchildren:
         assert result.get_requested_partitions(key) == {today}, key.to_user_string()
 
-    result = evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+    result = evaluate_automation_conditions(
+        defs=defs, instance=instance, cursor=cursor, evaluation_time=now
+    )
     assert result.total_requested == 0
 
 
