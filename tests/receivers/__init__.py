@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
+from tests.receivers.server import serving
+
 
 @dataclass(frozen=True)
 class Seen:
@@ -144,17 +146,9 @@ class Receiver:
                 self.wfile.flush()
                 self.close_connection = True
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
-        self._server = server
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with serving(Handler) as server:
+            self._server = server
             yield self
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
 
     def _take_fault(self, seen: Seen) -> Fault | None:
         for fault in self.faults:

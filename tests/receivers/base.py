@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.receivers.server import serving
+
 
 @dataclass
 class Received:
@@ -82,14 +84,9 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        thread.start()
-        try:
+        with serving(Handler) as server:
+            self.server = server
             yield self
-        finally:
-            self.server.shutdown()
-            self.server.server_close()
 
 
 def json_answer(status: int, data: Any, headers: dict[str, str] | None = None) -> Answer:

@@ -9,13 +9,14 @@ back what was posted. Listens on 127.0.0.1, port chosen by the OS.
 from __future__ import annotations
 
 import json
-import threading
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.receivers.server import serving
 
 SECRET_PATH = "/services/T0000TEST/B0000TEST/s3cretWebhookToken"
 REASONS = {400: "invalid_payload", 403: "invalid_token", 404: "no_service", 429: "rate_limited"}
@@ -60,12 +61,6 @@ def slack_webhook() -> Iterator[SlackWebhook]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hook.url = f"http://127.0.0.1:{server.server_address[1]}{SECRET_PATH}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as server:
+        hook.url = f"http://127.0.0.1:{server.server_address[1]}{SECRET_PATH}"
         yield hook
-    finally:
-        server.shutdown()
-        server.server_close()

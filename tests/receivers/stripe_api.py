@@ -27,10 +27,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.receivers.server import serving
 
 LISTS = ("customers", "subscriptions", "invoices", "charges", "refunds", "events")
 
@@ -77,6 +80,7 @@ class StripeReceiver:
     _raw: list[tuple[str, int, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
+    _serving: AbstractContextManager[ThreadingHTTPServer] | None = None
 
     # ------------------------------------------------------------------ set-up
 
@@ -115,15 +119,13 @@ class StripeReceiver:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     receiver._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._serving = serving(Handler)
+        self._server = self._serving.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        assert self._serving is not None
+        self._serving.__exit__(None, None, None)
 
     # ---------------------------------------------------------------- answering
 
