@@ -78,6 +78,9 @@ MINUTE: Final = 60
 HOUR: Final = 3_600
 DAY: Final = 86_400
 STRIPE_API_VERSION: Final = "2024-06-20"
+# Bumped whenever the same DemoConfig starts producing different records, so a demo
+# warehouse built by an older generator is rebuilt instead of mixed (ops.demo_world).
+GENERATOR_VERSION: Final = 2
 ZENDESK_TICKET_URL: Final = "https://growthco.zendesk.com/api/v2/tickets/{}.json"
 FAR_FUTURE: Final = 4_070_908_800  # 2099-01-01T00:00:00Z
 
@@ -238,7 +241,7 @@ _SUBJECTS: Final = (
 PRIORITIES: Final = ("low", "normal", "high", "urgent")
 _PRIORITY_P: Final = np.array([0.25, 0.55, 0.15, 0.05])
 TICKET_STATUSES: Final = ("new", "open", "pending", "solved", "closed")
-_TICKETS_PER_PAYER: Final = 0.5
+_TICKETS_PER_PAYING_YEAR: Final = 0.8
 _TICKETS_PER_FREE_USER: Final = 0.045
 _TICKET_SOLVED_SHARE: Final = 0.85
 _REQUESTER_BASE: Final = 20_000_000_000
@@ -1366,7 +1369,12 @@ def _ticket_times(
     """(user, created, paying) of each ticket, ordered by creation."""
     first, until = _paying_spans(users.signup.size, subs, t_end)
     paying = first >= 0
-    count = rng.poisson(np.where(paying, _TICKETS_PER_PAYER, _TICKETS_PER_FREE_USER))
+    # Payers write at a steady rate over the time they pay: a fixed count per payer squeezed
+    # into the span paid so far would crowd the last days with tickets from recent payers.
+    paying_years = np.where(paying, (until - first) / (365 * DAY), 0.0)
+    count = rng.poisson(
+        np.where(paying, _TICKETS_PER_PAYING_YEAR * paying_years, _TICKETS_PER_FREE_USER)
+    )
     user = np.repeat(np.arange(users.signup.size), count)
     during = first[user] + (rng.random(user.size) * (until[user] - first[user])).astype(np.int64)
     early = users.signup[user] + 10 * MINUTE + rng.exponential(12 * DAY, user.size).astype(np.int64)
