@@ -19,8 +19,9 @@ from growth_assets import partitions
 from growth_assets.backfill import CheckOutcome, materialize_days
 from growth_assets.cli.runtime import apply_backfill_settings
 from growth_assets.definitions import build_definitions
+from growth_assets.demo.fingerprint import Preparation, prepare_warehouse
+from growth_assets.demo.world import get_world
 from growth_assets.environment import demo_settings, warehouse_url
-from resources.migrations import migrate
 from resources.warehouse import Warehouse
 
 
@@ -71,8 +72,14 @@ def run_demo(instance: DagsterInstance) -> DemoSummary:
     )
     steps: dict[str, float] = {}
     t = time.perf_counter()
-    migrate(warehouse.engine, warehouse.timescaledb)
-    steps["migrations"] = time.perf_counter() - t
+    world = get_world(demo_settings().config())
+    steps["generate world"] = time.perf_counter() - t
+    t = time.perf_counter()
+    own_cluster = not os.environ.get("GROWTH_WAREHOUSE_URL")
+    preparation = prepare_warehouse(warehouse, world, own_cluster=own_cluster)
+    steps["migrations" if preparation is not Preparation.REBUILT else "rebuild (new world)"] = (
+        time.perf_counter() - t
+    )
 
     apply_backfill_settings()
     resources = build_definitions().resources

@@ -1,0 +1,1 @@
+SELECT fingerprint FROM ops.demo_world
