@@ -187,11 +187,21 @@ def test_defaults_route_high_to_pagerduty_and_slack() -> None:
     assert config.channels_for(Severity.HIGH) == (Channel.PAGERDUTY, Channel.SLACK)
     assert config.channels_for(Severity.MEDIUM) == (Channel.SLACK,)
     assert (config.window, config.alert_z, config.high_z) == (30, 2.5, 3.5)
-    directions = {m.name: m.bad_direction for m in config.metrics}
-    assert directions["churned_customers"] is Direction.UP
-    assert directions["net_revenue"] is Direction.DOWN
-    assert directions["signups"] is Direction.DOWN
-    assert directions["tickets_created"] is Direction.UP
+    directions = {(m.name, m.grain): m.bad_direction for m in config.metrics}
+    assert directions == {
+        ("churned_customers", Grain.DAILY): Direction.UP,
+        ("net_revenue", Grain.DAILY): Direction.DOWN,
+        ("signups", Grain.DAILY): Direction.DOWN,
+        ("tickets_created", Grain.DAILY): Direction.UP,
+        ("events", Grain.HOURLY): Direction.DOWN,
+        ("net_revenue", Grain.MONTHLY): Direction.DOWN,
+        ("churned_customers", Grain.MONTHLY): Direction.UP,
+    }
+    assert config.asset_keys() == [
+        "growth/metrics_daily",
+        "growth/metrics_hourly",
+        "growth/metrics_monthly",
+    ]
 
 
 def test_toml_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

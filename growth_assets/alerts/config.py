@@ -137,24 +137,40 @@ class MetricSpec(_Strict):
         return self.asset_key.split("/")
 
 
-def _daily(name: str, direction: Direction, **extra: Any) -> MetricSpec:
+_ROLLUPS: dict[Grain, tuple[str, str]] = {
+    Grain.HOURLY: ("metrics_hourly", "hour"),
+    Grain.DAILY: ("metrics_daily", "day"),
+    Grain.MONTHLY: ("metrics_monthly", "month"),
+}
+
+
+def _rollup(grain: Grain, name: str, direction: Direction, **extra: Any) -> MetricSpec:
+    """A watch on one column of the rollup table of ``grain`` (same metric names at each)."""
+    table, time_column = _ROLLUPS[grain]
     return MetricSpec(
         name=name,
-        table="growth.metrics_daily",
+        table=f"growth.{table}",
         column=name,
-        time_column="day",
-        grain=Grain.DAILY,
-        asset_key="growth/metrics_daily",
+        time_column=time_column,
+        grain=grain,
+        asset_key=f"growth/{table}",
         bad_direction=direction,
         **extra,
     )
 
 
 DEFAULT_METRICS: tuple[MetricSpec, ...] = (
-    _daily("churned_customers", Direction.UP, min_abs_delta=5),
-    _daily("net_revenue", Direction.DOWN, baseline=BaselineKind.ROBUST),
-    _daily("signups", Direction.DOWN, baseline=BaselineKind.WEEKDAY, min_abs_delta=5),
-    _daily("tickets_created", Direction.UP, min_abs_delta=5),
+    _rollup(Grain.DAILY, "churned_customers", Direction.UP, min_abs_delta=5),
+    _rollup(Grain.DAILY, "net_revenue", Direction.DOWN, baseline=BaselineKind.ROBUST),
+    _rollup(Grain.DAILY, "signups", Direction.DOWN, baseline=BaselineKind.WEEKDAY, min_abs_delta=5),
+    _rollup(Grain.DAILY, "tickets_created", Direction.UP, min_abs_delta=5),
+    # An hour with far fewer events than the same hour of the same weekday: a tracking or
+    # ingestion outage. Small products (a few events an hour) stay below the absolute floor.
+    _rollup(
+        Grain.HOURLY, "events", Direction.DOWN, baseline=BaselineKind.WEEKDAY, min_abs_delta=50
+    ),
+    _rollup(Grain.MONTHLY, "net_revenue", Direction.DOWN),
+    _rollup(Grain.MONTHLY, "churned_customers", Direction.UP, min_abs_delta=5),
 )
 
 DEFAULT_ROUTING: dict[Severity, tuple[Channel, ...]] = {
