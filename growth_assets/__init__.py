@@ -3,3 +3,13 @@
 The folders follow the data: ``sources`` (APIs → ``raw``), ``models`` (``raw`` → canonical
 ``growth`` tables → rollups), and ``definitions.py`` assembles them into one ``Definitions``.
 """
+
+import warnings
+
+from dagster import BetaWarning
+
+# Every SQL asset uses ``BackfillPolicy.single_run()`` on purpose (a year of partitions in one
+# run); Dagster flags that parameter as beta on each definition, which buries the CLI output.
+warnings.filterwarnings(
+    "ignore", message="Parameter `backfill_policy` of function `asset`", category=BetaWarning
+)
