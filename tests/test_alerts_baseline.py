@@ -195,7 +195,6 @@ def test_defaults_route_high_to_pagerduty_and_slack() -> None:
         ("tickets_created", Grain.DAILY): Direction.UP,
         ("events", Grain.HOURLY): Direction.DOWN,
         ("net_revenue", Grain.MONTHLY): Direction.DOWN,
-        ("churned_customers", Grain.MONTHLY): Direction.UP,
     }
     assert config.asset_keys() == [
         "growth/metrics_daily",
@@ -300,3 +299,26 @@ def test_message_has_what_on_call_needs() -> None:
                  "▁▁▁█", "http://dagster.local:3000/assets/growth/metrics_daily?view=partitions&partition=2025-03-01"):  # fmt: skip
         assert part in text
     assert asset_url("http://x/", _Row()).startswith("http://x/assets/growth/metrics_daily")
+
+
+def test_counts_floor_the_spread_at_poisson_noise() -> None:
+    calm = [11.0, 10.0, 11.0, 12.0, 11.0, 10.0, 11.0, 11.0]  # sample sd 0.64, mean 10.875
+    plain = compute_baseline(BaselineKind.WEEKDAY, calm)
+    counted = compute_baseline(BaselineKind.WEEKDAY, calm, counts=True)
+    assert plain.spread == pytest.approx(statistics.stdev(calm))
+    assert counted.spread == pytest.approx(math.sqrt(statistics.fmean(calm)))
+    assert counted.center == plain.center
+    args = {"direction": Direction.DOWN, "min_points": 5, "alert_z": 2.5, "high_z": 3.5}
+    # 2 signups on a day that usually has 11: a page on the sample spread, medium on counts.
+    assert judge(2.0, plain, **args)[2] is Severity.HIGH
+    verdict, z, severity = judge(2.0, counted, **args)
+    assert verdict is Verdict.ALERT and severity is Severity.MEDIUM
+    assert z == pytest.approx((2 - 10.875) / math.sqrt(10.875))
+    # A spread already above the Poisson one is kept; a baseline without spread stays flat.
+    wide = [0.0, 30.0, 5.0, 25.0, 10.0]
+    assert compute_baseline(BaselineKind.PLAIN, wide, counts=True).spread == pytest.approx(
+        statistics.stdev(wide)
+    )
+    for level in (0.0, 3.0):
+        flat = compute_baseline(BaselineKind.PLAIN, [level] * 10, counts=True)
+        assert judge(level + 50, flat, **{**args, "direction": Direction.UP})[0] is Verdict.FLAT

@@ -8,7 +8,8 @@ Each metric alerts only in its bad direction. A baseline is a centre and a sprea
 * robust: median and MAD x 1.4826 (the factor makes the MAD estimate the standard deviation
   of normally distributed data), so an old spike in the window does not mask the next one;
 * weekday: either of the above over the same weekday of past weeks (chosen by the caller,
-  which picks the points; the arithmetic is the plain one).
+  which picks the points; the arithmetic is the plain one);
+* for count metrics, the spread is floored at the Poisson standard deviation sqrt(centre).
 """
 
 from __future__ import annotations
@@ -58,11 +59,22 @@ def robust_baseline(values: Sequence[float]) -> Baseline:
     return Baseline(BaselineKind.ROBUST, n, center, MAD_SCALE * mad)
 
 
-def compute_baseline(kind: BaselineKind, values: Sequence[float]) -> Baseline:
-    if kind is BaselineKind.ROBUST:
-        return robust_baseline(values)
-    b = plain_baseline(values)
-    return Baseline(kind, b.n, b.center, b.spread)
+def compute_baseline(
+    kind: BaselineKind, values: Sequence[float], *, counts: bool = False
+) -> Baseline:
+    """The baseline of ``kind``; ``counts``: floor the spread at the Poisson one.
+
+    For counts of independent occurrences (signups, churns, tickets) the spread is at least
+    sqrt(centre), the standard deviation of a Poisson count with that mean: eight calm
+    same-weekday values can have a sample spread far below the true noise, and turn an
+    ordinary slow day into a page. A baseline with no spread at all stays flat (DESIGN.md:
+    no verdict on zero spread), whatever its level.
+    """
+    b = robust_baseline(values) if kind is BaselineKind.ROBUST else plain_baseline(values)
+    spread = b.spread
+    if counts and spread > _EPSILON and b.center > 0:
+        spread = max(spread, math.sqrt(b.center))
+    return Baseline(kind, b.n, b.center, spread)
 
 
 def zscore(value: float, baseline: Baseline) -> float | None:

@@ -19,6 +19,7 @@ A watched metric is a column of a rollup table at a grain (``daily``, ``hourly``
     bad_direction = "up"
     baseline = "weekday"        # plain | weekday | robust
     min_abs_delta = 3
+    counts = true               # spread at least sqrt(mean): Poisson noise of counts
 
 Omitting ``metrics`` keeps the defaults; giving it replaces the whole list.
 """
@@ -103,6 +104,12 @@ class MetricSpec(_Strict):
         description="Ignore moves smaller than this in absolute terms (2 extra churns in a "
         "product that usually has none is a large z-score and no incident).",
     )
+    counts: bool = Field(
+        default=False,
+        description="The metric counts independent occurrences (signups, churns, tickets, "
+        "events): its spread is at least sqrt(baseline centre), the Poisson noise, so a calm "
+        "baseline of small counts does not turn an ordinary day into a page.",
+    )
     include_all: bool = Field(
         default=True,
         description="Also watch the portfolio row (product_id = 'all'); its alert is dropped "
@@ -160,17 +167,31 @@ def _rollup(grain: Grain, name: str, direction: Direction, **extra: Any) -> Metr
 
 
 DEFAULT_METRICS: tuple[MetricSpec, ...] = (
-    _rollup(Grain.DAILY, "churned_customers", Direction.UP, min_abs_delta=5),
+    _rollup(Grain.DAILY, "churned_customers", Direction.UP, min_abs_delta=5, counts=True),
     _rollup(Grain.DAILY, "net_revenue", Direction.DOWN, baseline=BaselineKind.ROBUST),
-    _rollup(Grain.DAILY, "signups", Direction.DOWN, baseline=BaselineKind.WEEKDAY, min_abs_delta=5),
-    _rollup(Grain.DAILY, "tickets_created", Direction.UP, min_abs_delta=5),
+    _rollup(
+        Grain.DAILY,
+        "signups",
+        Direction.DOWN,
+        baseline=BaselineKind.WEEKDAY,
+        min_abs_delta=5,
+        counts=True,
+    ),
+    _rollup(Grain.DAILY, "tickets_created", Direction.UP, min_abs_delta=5, counts=True),
     # An hour with far fewer events than the same hour of the same weekday: a tracking or
     # ingestion outage. Small products (a few events an hour) stay below the absolute floor.
     _rollup(
-        Grain.HOURLY, "events", Direction.DOWN, baseline=BaselineKind.WEEKDAY, min_abs_delta=50
+        Grain.HOURLY,
+        "events",
+        Direction.DOWN,
+        baseline=BaselineKind.WEEKDAY,
+        min_abs_delta=50,
+        counts=True,
     ),
+    # Monthly revenue of a growing business: a drop below the trailing months is news.
+    # (Monthly churn counts grow with the customer base, so a plain z-score on them flags
+    # growth; daily churn already catches spikes.)
     _rollup(Grain.MONTHLY, "net_revenue", Direction.DOWN),
-    _rollup(Grain.MONTHLY, "churned_customers", Direction.UP, min_abs_delta=5),
 )
 
 DEFAULT_ROUTING: dict[Severity, tuple[Channel, ...]] = {

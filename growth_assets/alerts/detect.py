@@ -95,7 +95,7 @@ def evaluate(
                 )
                 if p in values
             ]
-            base = compute_baseline(metric.baseline, points)
+            base = compute_baseline(metric.baseline, points, counts=metric.counts)
             verdict, z, severity = judge(
                 values[period],
                 base,
