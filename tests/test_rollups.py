@@ -4,6 +4,7 @@ through the sensor, and retention."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -19,7 +20,13 @@ from dagster import DagsterInstance, build_sensor_context, materialize
 from growth_assets.backfill import materialize_days
 from growth_assets.definitions import ASSETS
 from growth_assets.jobs import DAILY_JOB, HOURLY_ROLLUPS_JOB, jobs
-from growth_assets.models.late_data import build_late_data_sensor
+from growth_assets.models.late_data import (
+    GRACE,
+    build_late_data_sensor,
+    evaluate,
+    next_floor,
+    read_floor,
+)
 from growth_assets.partitions import range_tags
 from growth_assets.rollups import sqlgen
 from growth_assets.rollups.assets import month_window
@@ -300,7 +307,7 @@ def test_late_event_rebuilds_yesterday_and_its_month(
     assert first.run_requests == []
     with warehouse.engine.connect() as conn:
         newest = conn.execute(sa.text("SELECT max(marked_at) FROM ops.stale_windows")).scalar_one()
-    assert first.cursor == newest.isoformat()
+    assert json.loads(first.cursor or "")["newest"] == newest.isoformat()
 
     # A charge of DAY1 21:15 arrives late; re-normalising its hour marks it stale.
     resources["stripe"] = static(
@@ -328,7 +335,7 @@ def test_late_event_rebuilds_yesterday_and_its_month(
                 "WHERE window_start = '2024-11-04 21:00+00' AND source = 'stripe'"
             )
         ).scalar_one()
-    assert second.cursor == late_mark.isoformat()
+    assert json.loads(second.cursor or "")["newest"] == late_mark.isoformat()
     requests = {r.job_name: r for r in second.run_requests}
     assert set(requests) == {DAILY_JOB, HOURLY_ROLLUPS_JOB}
     daily = requests[DAILY_JOB]
@@ -365,7 +372,27 @@ def test_late_event_rebuilds_yesterday_and_its_month(
         )
     )
     assert third.run_requests == []
-    assert third.cursor == second.cursor
+    assert json.loads(third.cursor or "")["newest"] == late_mark.isoformat()
+
+    # Once the marks are older than the grace period the floor reaches the newest mark, and
+    # later ticks stop re-reading them (a backfill's marks are not re-read forever).
+    later = late_mark + GRACE + timedelta(minutes=1)
+    fourth = evaluate(
+        build_sensor_context(cursor=third.cursor, instance=instance), warehouse, now=later
+    )
+    assert read_floor(fourth.cursor) == late_mark
+    fifth = evaluate(build_sensor_context(cursor=fourth.cursor, instance=instance), warehouse)
+    assert fifth.run_requests == []
+    assert fifth.skip_reason and fifth.skip_reason.skip_message == "no late-data marks"
+
+
+def test_late_data_cursor_floor() -> None:
+    t = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert read_floor(None) is None
+    assert read_floor(t.isoformat()) == t - GRACE  # a cursor of an earlier version
+    assert next_floor(None, t, now=t + timedelta(minutes=1)) == t + timedelta(minutes=1) - GRACE
+    assert next_floor(None, t, now=t + GRACE * 2) == t
+    assert next_floor(t, t - timedelta(hours=1), now=t + GRACE * 2) == t  # never back
 
 
 def test_sensor_leaves_partitions_never_built_to_the_schedule(

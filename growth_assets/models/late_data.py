@@ -21,11 +21,14 @@ affected assets of the block (Dagster orders them by dependency within the run, 
 activity table is rebuilt before DAU/WAU/MAU read it). A block therefore also rebuilds the
 other selected assets on the block's ripple days, a few seconds of SQL, to keep that ordering.
 
-Marks are read from ``cursor - GRACE`` on: a normalisation that started earlier but committed
-after the previous tick has marks older than the cursor. Re-reading is harmless: fresh
-partitions are skipped, and the run key (block and newest mark) lets Dagster drop duplicates.
+The cursor holds a floor: marks newer than it are read. A normalisation that started earlier
+but committed after the previous tick has marks older than the newest one read, so a mark is
+re-read for ``GRACE`` after it was made (fresh partitions are skipped, and the run key, block
+and newest mark, lets Dagster drop duplicates), and no longer: the floor then moves up to the
+newest mark, so a backfill's tens of thousands of marks are not re-read on every tick.
 """
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -161,18 +164,35 @@ def run_requests(instance: DagsterInstance, days: dict[date, datetime]) -> list[
     return requests
 
 
-def evaluate(context: SensorEvaluationContext, warehouse: Warehouse) -> SensorResult:
-    cursor = datetime.fromisoformat(context.cursor) if context.cursor else None
-    after = cursor - GRACE if cursor else None
+def read_floor(cursor: str | None) -> datetime | None:
+    """Marks newer than this are read (None: all). Earlier cursors held the newest mark."""
+    if not cursor:
+        return None
+    if cursor.startswith("{"):
+        return datetime.fromisoformat(json.loads(cursor)["floor"])
+    return datetime.fromisoformat(cursor) - GRACE
+
+
+def next_floor(floor: datetime | None, newest: datetime, now: datetime) -> datetime:
+    """Keep re-reading marks younger than ``GRACE``; never move the floor back."""
+    candidate = min(newest, now - GRACE)
+    return max(floor, candidate) if floor else candidate
+
+
+def evaluate(
+    context: SensorEvaluationContext, warehouse: Warehouse, now: datetime | None = None
+) -> SensorResult:
+    floor = read_floor(context.cursor)
     with warehouse.engine.connect() as conn:
-        marks = Warehouse.fetch_file(conn, "ops/stale_windows_since", {"after": after})
+        marks = Warehouse.fetch_file(conn, "ops/stale_windows_since", {"after": floor})
     if not marks:
         return SensorResult(skip_reason="no late-data marks", cursor=context.cursor)
     newest = max(m.marked_at for m in marks)
-    new_cursor = max(newest, cursor) if cursor else newest
+    new_floor = next_floor(floor, newest, now or datetime.now(UTC))
     requests = run_requests(context.instance, stale_days(marks))
-    context.log.info(f"{len(marks)} stale hours since {after}: {len(requests)} run request(s)")
-    return SensorResult(run_requests=requests, cursor=new_cursor.isoformat())
+    context.log.info(f"{len(marks)} stale hours since {floor}: {len(requests)} run request(s)")
+    cursor = json.dumps({"floor": new_floor.isoformat(), "newest": newest.isoformat()})
+    return SensorResult(run_requests=requests, cursor=cursor)
 
 
 def build_late_data_sensor(jobs: Sequence[Any]) -> SensorDefinition:
