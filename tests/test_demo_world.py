@@ -647,3 +647,18 @@ def test_default_scale() -> None:
         fetch = functools.partial(world.fetch, source, stream, hour, hour + timedelta(hours=1))
         fetch()  # warm up
         assert timed(fetch) < 0.05
+
+
+def test_windows_outside_the_world_are_answered_without_simulating() -> None:
+    from resources.clients import DemoSettings, DemoSourceClient
+
+    settings = DemoSettings(seed=99, start="2024-11-01", days=3, users=50, products=4)
+    client = DemoSourceClient(source="mixpanel", demo=settings)
+    first, last = settings.span()
+    assert (first, last) == (datetime(2024, 11, 1, tzinfo=UTC), datetime(2024, 11, 4, tzinfo=UTC))
+    misses = get_world.cache_info().misses
+    assert list(client.fetch("events", last, last + timedelta(hours=1))) == []
+    assert list(client.fetch("events", first - timedelta(days=1), first)) == []
+    assert get_world.cache_info().misses == misses  # no world was simulated
+    inside = list(client.fetch("events", first, last))
+    assert inside and get_world.cache_info().misses == misses + 1
