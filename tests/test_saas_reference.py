@@ -41,7 +41,7 @@ def _when(offset: float) -> datetime:
     return START + timedelta(seconds=int(offset))
 
 
-def generate(seed: int = 3) -> dict[str, list[Any]]:
+def generate(seed: int = 3, n_users: int = USERS) -> dict[str, list[Any]]:
     """Users, funnel events, subscription lifecycles (trials, changes at the same instant,
     churn, reactivation, second subscriptions), three currencies and their FX rates."""
     rng = np.random.default_rng(seed)
@@ -55,7 +55,7 @@ def generate(seed: int = 3) -> dict[str, list[Any]]:
         if at < SPAN:
             events.append((_when(at), product, etype, user, extra, f"g{n}"))
 
-    for i in range(USERS):
+    for i in range(n_users):
         product = products[i % 3]
         user = f"u{i}"
         if rng.random() < 0.9:

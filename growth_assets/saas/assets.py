@@ -104,8 +104,8 @@ def refresh_mrr(warehouse: Warehouse, params: dict[str, Any]) -> tuple[int, int]
             metadata={"missing": MetadataValue.json([list(map(str, r)) for r in missing])},
         )
     with warehouse.transaction() as conn:
-        _, customers = Warehouse.run_file(conn, "saas/mrr_customers", params)
-        _, summary = Warehouse.run_file(conn, "saas/mrr_monthly", params)
+        customers = Warehouse.run_file(conn, "saas/mrr_customers", params)[-1]
+        summary = Warehouse.run_file(conn, "saas/mrr_monthly", params)[-1]
     return customers, summary
 
 
@@ -384,7 +384,7 @@ def customer_360(context: AssetExecutionContext, warehouse: Warehouse) -> Materi
     window = context.partition_time_window
     started = time.perf_counter()
     with warehouse.transaction() as conn:
-        _, written = Warehouse.run_file(conn, "saas/customer_360")
+        written = Warehouse.run_file(conn, "saas/customer_360")[-1]
     with warehouse.engine.connect() as conn:
         (c,) = Warehouse.fetch_file(conn, "saas/customer_360_check")
         bands = conn.execute(

@@ -2,6 +2,10 @@
 -- growth.mrr_customer_monthly (already rebuilt for them), with ARPU from growth.metrics_monthly.
 -- A product has a row for every month from its first month with MRR on, zeros included (an
 -- empty period reads 0 with NULL rates). product_id = 'all' sums the products.
+-- No JIT: the planner's estimates (generate_series, jsonb) make these plans look costly enough
+-- to compile, which took 15 s of a 26 s run at demo scale and saves nothing here.
+SET LOCAL jit = off;
+
 DELETE FROM growth.mrr_monthly
 WHERE month >= CAST(:range_start AS date)
   AND month < CAST(:range_end AS date);
