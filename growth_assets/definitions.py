@@ -16,6 +16,7 @@ from growth_assets.operations import with_operations
 from growth_assets.rollups.assets import ROLLUP_ASSETS
 from growth_assets.rollups.retention import retention
 from growth_assets.rollups.schedules import build_rollup_schedules
+from growth_assets.saas.assets import SAAS_ASSETS
 from growth_assets.sources.assets import INGEST_ASSETS
 from growth_assets.sources.stripe_schedules import STRIPE_SCHEDULES
 from growth_assets.sources.tabular_assets import tabular_assets, tabular_keys, with_event_deps
@@ -29,6 +30,7 @@ ASSETS: list[AssetsDefinition] = [
     subscriptions,
     *ROLLUP_ASSETS,
     retention,
+    *SAAS_ASSETS,
 ]
 
 

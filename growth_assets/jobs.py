@@ -23,6 +23,7 @@ from growth_assets.rollups.assets import (
     USER_ACTIVITY_DAILY_KEY,
 )
 from growth_assets.rollups.retention import RETENTION_KEY
+from growth_assets.saas.assets import SAAS_KEYS
 from growth_assets.sources.streams import STREAMS
 
 HOURLY_JOB = "hourly_assets"
@@ -43,6 +44,7 @@ DAILY_KEYS: list[AssetKey] = [
     METRICS_DAILY_KEY,
     METRICS_MONTHLY_KEY,
     ENGAGEMENT_DAILY_KEY,
+    *SAAS_KEYS,
 ]
 HOURLY_ROLLUP_KEYS: list[AssetKey] = [METRICS_HOURLY_KEY]
 

@@ -1,0 +1,13 @@
+-- customer_360 covers growth.users exactly once each, and its lifetime revenue equals the
+-- revenue of growth.user_activity_daily up to as_of.
+SELECT
+    (SELECT count(*) FROM growth.customer_360) AS rows,
+    (SELECT count(*) FROM growth.users) AS users,
+    (SELECT coalesce(sum(lifetime_revenue), 0) FROM growth.customer_360) AS revenue,
+    (SELECT coalesce(sum(a.revenue), 0)
+     FROM growth.user_activity_daily AS a
+     JOIN growth.users AS u ON u.product_id = a.product_id AND u.user_id = a.user_id
+     WHERE a.day <= (SELECT coalesce(max(as_of), current_date) FROM growth.customer_360))
+        AS activity_revenue,
+    (SELECT max(as_of) FROM growth.customer_360) AS as_of,
+    (SELECT count(*) FILTER (WHERE health_band = 'at_risk') FROM growth.customer_360) AS at_risk;
