@@ -21,18 +21,29 @@ daily AS (
     WHERE a.active AND a.day >= b.lo - 27 AND a.day < b.hi
     GROUP BY a.product_id, a.day
 ),
+grid AS (
+    SELECT p.product_id, CAST(d AS date) AS day
+    FROM (SELECT DISTINCT product_id FROM daily) AS p
+    CROSS JOIN bounds AS b
+    CROSS JOIN LATERAL generate_series(CAST(b.lo - 27 AS timestamp), CAST(b.hi - 1 AS timestamp),
+                                       interval '1 day') AS d
+),
 trail AS (
-    SELECT product_id, day,
-           sum(n) OVER (PARTITION BY product_id ORDER BY day
-                        RANGE BETWEEN interval '27 days' PRECEDING AND CURRENT ROW) AS user_days
-    FROM daily
+    SELECT g.product_id, g.day,
+           sum(coalesce(d.n, 0)) OVER (PARTITION BY g.product_id ORDER BY g.day
+                                       ROWS BETWEEN 27 PRECEDING AND CURRENT ROW) AS user_days
+    FROM grid AS g
+    LEFT JOIN daily AS d USING (product_id, day)
 ),
 expected AS (
-    SELECT e.day, e.product_id, e.wau, coalesce(t.user_days, 0) AS user_days
-    FROM growth.engagement_daily AS e
-    CROSS JOIN bounds AS b
-    LEFT JOIN trail AS t USING (product_id, day)
-    WHERE e.day >= b.lo AND e.day < b.hi AND e.product_id <> 'all' AND e.wau > 0
+    SELECT coalesce(e.day, t.day) AS day, coalesce(e.product_id, t.product_id) AS product_id,
+           coalesce(e.wau, 0) AS wau, coalesce(t.user_days, 0) AS user_days
+    FROM (SELECT e.day, e.product_id, e.wau
+          FROM growth.engagement_daily AS e, bounds AS b
+          WHERE e.day >= b.lo AND e.day < b.hi AND e.product_id <> 'all') AS e
+    FULL JOIN (SELECT t.* FROM trail AS t, bounds AS b
+               WHERE t.day >= b.lo AND t.day < b.hi AND t.user_days > 0) AS t
+        USING (product_id, day)
 ),
 sums AS (
     SELECT day, sum(l7_users) AS l7, sum(l28_user_days) AS l28
