@@ -357,3 +357,45 @@ def snapshot(warehouse: Warehouse) -> dict[str, list[Any]]:
         rows = query(warehouse, f"SELECT * FROM {table} ORDER BY {order}")
         out[table] = [tuple(v for k, v in r._mapping.items() if k != "updated_at") for r in rows]
     return out
+
+
+COHORT_VIEWS = [
+    "growth_accounting",
+    "retention_triangle",
+    "retention_heatmap",
+    "cohort_ltv",
+    "power_users",
+    "feature_adoption",
+]
+
+
+def test_bi_role_and_product_scope(hand: Any) -> None:
+    """growth_bi reads every cohort view; a product reader sees only its product's rows."""
+    import uuid
+
+    from tests.test_analytics import login
+
+    warehouse, _ = hand
+    team = f"team_p_{uuid.uuid4().hex[:8]}"
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.text("SELECT ops.create_product_reader(:r, 'p')"), {"r": team})
+    try:
+        with login(warehouse, "growth_bi") as bi, bi.connect() as conn:
+            for view in COHORT_VIEWS:
+                products = set(
+                    conn.execute(sa.text(f"SELECT DISTINCT product_id FROM analytics.{view}"))
+                    .scalars()
+                    .all()
+                )
+                assert products == {"p", "q", "all"}, view
+        with login(warehouse, team) as alice, alice.connect() as conn:
+            for view in COHORT_VIEWS:
+                products = set(
+                    conn.execute(sa.text(f"SELECT DISTINCT product_id FROM analytics.{view}"))
+                    .scalars()
+                    .all()
+                )
+                assert products == {"p"}, view
+    finally:
+        with warehouse.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP ROLE {team}")

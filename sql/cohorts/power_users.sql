@@ -9,6 +9,8 @@
 -- point on; a move from level x to y is -1 in bucket x and +1 in bucket y on that day; a
 -- running sum per (product, window, bucket) over the days, with a zero row on every day of
 -- the window, gives the histogram of every day. 'all' is the sum of the products.
+SET LOCAL work_mem = '64MB';
+
 DELETE FROM growth.power_users
 WHERE day >= CAST(CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC' AS date)
   AND day < CAST(CAST(:window_end AS timestamptz) AT TIME ZONE 'UTC' AS date);
@@ -35,18 +37,16 @@ points AS (
     FROM act AS a, windows AS w, bounds AS b
     WHERE a.day > b.lo - w.window_days AND a.day + w.window_days < b.hi
 ),
-levels AS (
-    SELECT product_id, user_id, window_days, day,
-           sum(sum(delta)) OVER (PARTITION BY product_id, user_id, window_days ORDER BY day)
-               AS level
+moves AS (
+    -- each user's level after and before every change point, in one window pass; the
+    -- partition leads with a hash of the user id so the sort compares integers, not text
+    SELECT product_id, window_days, day,
+           sum(sum(delta)) OVER w AS level,
+           sum(sum(delta)) OVER w - sum(delta) AS before
     FROM points
     GROUP BY product_id, user_id, window_days, day
-),
-moves AS (
-    SELECT product_id, window_days, day, level,
-           lag(level, 1, CAST(0 AS numeric))
-               OVER (PARTITION BY product_id, user_id, window_days ORDER BY day) AS before
-    FROM levels
+    WINDOW w AS (PARTITION BY hashtextextended(user_id, 0), product_id, user_id, window_days
+                 ORDER BY day)
 ),
 steps AS (
     SELECT product_id, window_days, day, CAST(level AS integer) AS bucket, 1 AS delta

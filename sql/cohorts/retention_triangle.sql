@@ -8,6 +8,8 @@
 -- period is cohort + k: the views sum it from k on to get unbounded retention (active in
 -- period k or later). Rows only where one of the two counts is not 0 (offset 0 always is).
 -- Segments: all, channel, country, plan (members.sql); 'all' products = the sum.
+SET LOCAL work_mem = '64MB';
+
 DELETE FROM growth.retention_triangle WHERE grain = CAST(:grain AS text);
 
 WITH bounds AS (
@@ -59,6 +61,11 @@ counted AS (
     FROM segmented
     GROUP BY GROUPING SETS ((product_id, segment_type, segment, cohort, k),
                             (segment_type, segment, cohort, k))
+),
+sizes AS (
+    SELECT product_id, segment_type, segment, cohort, active AS cohort_size
+    FROM counted
+    WHERE k = 0
 )
 INSERT INTO growth.retention_triangle
     (grain, product_id, segment_type, segment, cohort, period_offset, cohort_size,
@@ -70,8 +77,7 @@ SELECT
     c.segment,
     c.cohort,
     c.k,
-    max(c.active) FILTER (WHERE c.k = 0)
-        OVER (PARTITION BY c.product_id, c.segment_type, c.segment, c.cohort),
+    s.cohort_size,
     CASE WHEN CAST(:grain AS text) = 'week' THEN (b.last - c.cohort) / 7
          ELSE CAST((extract(year FROM b.last) - extract(year FROM c.cohort)) * 12
                    + extract(month FROM b.last) - extract(month FROM c.cohort) AS integer)
@@ -79,4 +85,5 @@ SELECT
     c.active,
     c.last
 FROM counted AS c
+JOIN sizes AS s USING (product_id, segment_type, segment, cohort)
 CROSS JOIN bounds AS b;
