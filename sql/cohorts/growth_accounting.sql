@@ -21,7 +21,11 @@ SET LOCAL work_mem = '64MB';
 SET LOCAL enable_mergejoin = off;
 
 -- The active (product, user, period) from the period before the window's first one on, in
--- a temporary table with statistics: the planner then hash-joins it with itself.
+-- a temporary table with statistics: the planner then hash-joins it with itself. (Dropped
+-- here, not after the insert, so the insert's row count is the file's last; the last
+-- grain's table goes at commit.)
+DROP TABLE IF EXISTS ga_periods;
+
 CREATE TEMP TABLE ga_periods (
     product_id text NOT NULL,
     user_id    text NOT NULL,
@@ -144,5 +148,3 @@ SELECT
     round(CAST(new + resurrected AS numeric) / nullif(churned, 0), 6),
     round(CAST(retained AS numeric) / nullif(previous, 0), 6)
 FROM counted;
-
-DROP TABLE ga_periods;
