@@ -12,7 +12,8 @@ run leaves the previous state:
   changes every unbounded cell / cumulative revenue after it, so the whole triangle is
   rebuilt from ``growth.user_activity_daily`` (set-based, one pass per grain).
 * ``growth.power_users``: the days of the window (each reads the 27 days before it).
-* ``growth.feature_adoption``: the periods holding a day of the window, recounted whole.
+* ``growth.feature_adoption``: the periods holding a day of the window, recounted whole
+  (the events are read once for the three grains, into a temporary table).
 
 Active user = at least one user-initiated event (``growth.user_activity_daily.active``);
 the portfolio row ``product_id = 'all'`` is the sum of the product rows, as in the rollups.
@@ -296,9 +297,8 @@ def feature_adoption(
     started = time.perf_counter()
     features = features_json(settings.features)
     with _transaction(warehouse) as conn:
-        written = _run_grains(
-            conn, "feature_adoption", {**params, "features": features}, LIFECYCLE_GRAINS
-        )
+        Warehouse.run_file(conn, "cohorts/feature_usage", {**params, "features": features})
+        written = _run_grains(conn, "feature_adoption", params, LIFECYCLE_GRAINS)
     c = _fetch(warehouse, "check_feature_adoption", params)
     configured = sorted(f.name for f in settings.features)
     seen = set(c.features_seen)

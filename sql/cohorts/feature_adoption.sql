@@ -1,13 +1,15 @@
 -- Replace growth.feature_adoption for one grain (:grain = 'day', 'week' or 'month') and the
 -- periods that hold a day of [:window_start, :window_end) (a week or month is recounted
--- whole). :features is the configured list as a JSON array of {feature, event_type,
--- property, value}: an event of that type whose properties->>property equals value is a
--- use of the feature.
+-- whole), from the run's feature_usage table (sql/cohorts/feature_usage.sql: the events of
+-- the configured features; an event of a feature's type whose properties->>property equals
+-- its value is a use of it).
 --
 -- Feature adoption: of the users active in the period (user-initiated event,
 -- growth.user_activity_daily.active), the share with at least one event matching the
 -- feature in the period. 'all' is the sum of the products. A feature nobody used in a
 -- period has no row.
+SET LOCAL work_mem = '64MB';
+
 DELETE FROM growth.feature_adoption
 WHERE grain = CAST(:grain AS text)
   AND period >= CAST(date_trunc(CAST(:grain AS text),
@@ -24,14 +26,6 @@ WITH bounds AS (
                         CAST(:window_end AS timestamptz) AT TIME ZONE 'UTC' - interval '1 day')
              + CAST('1 ' || CAST(:grain AS text) AS interval) AS date) AS hi
 ),
-features AS (
-    SELECT feature, event_type, property, value
-    FROM jsonb_to_recordset(CAST(:features AS jsonb))
-        AS f(feature text, event_type text, property text, value text)
-),
-properties AS (
-    SELECT DISTINCT property FROM features
-),
 active AS (
     SELECT a.product_id, a.user_id,
            CAST(date_trunc(CAST(:grain AS text), CAST(a.day AS timestamp)) AS date) AS period
@@ -40,19 +34,10 @@ active AS (
     GROUP BY 1, 2, 3
 ),
 used AS (
-    SELECT DISTINCT e.product_id, e.user_id, f.feature,
-           CAST(date_trunc(CAST(:grain AS text), e.occurred_at AT TIME ZONE 'UTC') AS date)
-               AS period
-    FROM growth.events AS e
-    CROSS JOIN bounds AS b
-    CROSS JOIN properties AS p
-    JOIN features AS f
-        ON f.property = p.property
-       AND f.event_type = e.event_type
-       AND f.value = e.properties ->> p.property
-    WHERE e.occurred_at >= CAST(b.lo AS timestamp) AT TIME ZONE 'UTC'
-      AND e.occurred_at < CAST(b.hi AS timestamp) AT TIME ZONE 'UTC'
-      AND e.event_type IN (SELECT event_type FROM features)
+    SELECT DISTINCT u.product_id, u.user_id, u.feature,
+           CAST(date_trunc(CAST(:grain AS text), CAST(u.day AS timestamp)) AS date) AS period
+    FROM feature_usage AS u, bounds AS b
+    WHERE u.day >= b.lo AND u.day < b.hi
 ),
 actives AS (
     SELECT coalesce(product_id, 'all') AS product_id, period, count(*) AS active_users
