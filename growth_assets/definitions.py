@@ -5,6 +5,7 @@ from __future__ import annotations
 from dagster import AssetsDefinition, Definitions, definitions
 
 from growth_assets.alerts.sensors import SENSORS
+from growth_assets.cohorts.assets import COHORT_ASSETS
 from growth_assets.environment import build_resources, sources_config
 from growth_assets.jobs import jobs
 from growth_assets.models.daily import users
@@ -30,6 +31,7 @@ ASSETS: list[AssetsDefinition] = [
     subscriptions,
     *ROLLUP_ASSETS,
     retention,
+    *COHORT_ASSETS,
     *SAAS_ASSETS,
 ]
 

@@ -2,7 +2,7 @@
 
 ``hourly_assets`` holds every hourly-partitioned asset (Mixpanel and Zendesk ingestion and
 their normalisation); ``daily_assets`` every daily-partitioned one (Stripe ingestion and
-normalisation, users, subscriptions, daily rollups). ``hourly_rollups`` holds
+normalisation, users, subscriptions, daily rollups, cohorts). ``hourly_rollups`` holds
 ``growth.metrics_hourly`` (its hourly schedule rebuilds today's hours) and ``retention`` the
 unpartitioned retention asset. All run at most two steps at a time, one per core here.
 """
@@ -13,6 +13,7 @@ from typing import Any
 from dagster import AssetKey, AssetSelection, define_asset_job, multiprocess_executor
 
 from growth_assets import partitions
+from growth_assets.cohorts.assets import COHORT_KEYS
 from growth_assets.models.daily import METRICS_DAILY_KEY, USERS_KEY
 from growth_assets.models.events import NORMALISERS
 from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
@@ -44,6 +45,7 @@ DAILY_KEYS: list[AssetKey] = [
     METRICS_DAILY_KEY,
     METRICS_MONTHLY_KEY,
     ENGAGEMENT_DAILY_KEY,
+    *COHORT_KEYS,
     *SAAS_KEYS,
 ]
 HOURLY_ROLLUP_KEYS: list[AssetKey] = [METRICS_HOURLY_KEY]

@@ -21,6 +21,8 @@ from typing import Any
 from dagster import ConfigurableResource
 from pydantic import Field, field_validator
 
+from resources.features import FEATURES_VARIABLE, FeatureSpec, default_features, load_features
+
 DEFAULT_MIXPANEL_EVENTS: dict[str, str] = {
     "Sign Up": "signup",
     "Activated": "activation",
@@ -62,6 +64,10 @@ class ModelSettings(ConfigurableResource):
     )
     retention_stale_marks_days: int = Field(
         default=90, ge=0, description="ops.stale_windows late-data marks; 0: keep."
+    )
+    features: list[FeatureSpec] = Field(
+        default_factory=default_features,
+        description="Features whose adoption is measured (GROWTH_FEATURES; resources/features.py).",
     )
 
     @field_validator("mixpanel_events")
@@ -142,6 +148,7 @@ def model_settings_from_env(environ: Mapping[str, str]) -> ModelSettings:
         return int(raw)
 
     event_map = environ.get(EVENT_MAP_VARIABLE)
+    features = environ.get(FEATURES_VARIABLE)
     return ModelSettings(
         reporting_currency=environ.get("GROWTH_REPORTING_CURRENCY") or "USD",
         mixpanel_events=load_event_map(event_map) if event_map else dict(DEFAULT_MIXPANEL_EVENTS),
@@ -150,4 +157,5 @@ def model_settings_from_env(environ: Mapping[str, str]) -> ModelSettings:
         retention_events_days=days("GROWTH_RETENTION_EVENTS_DAYS", 0),
         retention_hourly_days=days("GROWTH_RETENTION_HOURLY_DAYS", 400),
         retention_stale_marks_days=days("GROWTH_RETENTION_STALE_MARKS_DAYS", 90),
+        features=load_features(features) if features else default_features(),
     )

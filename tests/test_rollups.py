@@ -348,6 +348,15 @@ def test_late_event_rebuilds_yesterday_and_its_month(
         "growth/metrics_daily",
         "growth/metrics_monthly",
         "growth/engagement_daily",
+        "growth/growth_accounting",
+        "growth/retention_triangle",
+        "growth/cohort_ltv",
+        "growth/feature_adoption",
+        "growth/power_users",
+        "growth/mrr_monthly",
+        "growth/funnel_conversion",
+        "growth/north_star",
+        "growth/customer_360",
     }
     hourly = requests[HOURLY_ROLLUPS_JOB]
     assert (

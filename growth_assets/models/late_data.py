@@ -45,6 +45,13 @@ from dagster import (
     sensor,
 )
 
+from growth_assets.cohorts.assets import (
+    COHORT_LTV_KEY,
+    FEATURE_ADOPTION_KEY,
+    GROWTH_ACCOUNTING_KEY,
+    POWER_USERS_KEY,
+    RETENTION_TRIANGLE_KEY,
+)
 from growth_assets.jobs import DAILY_JOB, HOURLY_ROLLUPS_JOB
 from growth_assets.models.daily import METRICS_DAILY_KEY, USERS_KEY
 from growth_assets.partitions import range_tags
@@ -54,11 +61,18 @@ from growth_assets.rollups.assets import (
     METRICS_MONTHLY_KEY,
     USER_ACTIVITY_DAILY_KEY,
 )
+from growth_assets.saas.assets import (
+    CUSTOMER_360_KEY,
+    FUNNEL_KEY,
+    MRR_MONTHLY_KEY,
+    NORTH_STAR_KEY,
+)
 from resources.warehouse import Warehouse
 
 SENSOR_NAME = "late_data_rollups"
 GRACE = timedelta(minutes=10)
 TRAILING_DAYS = 30  # MAU window: a day's activity is in the MAU of the next 29 days too
+POWER_USER_DAYS = 28  # L28: a day's activity is in the histogram of the next 27 days too
 
 # job → the rollups it rebuilds, with how many following days a stale day reaches.
 TARGETS: dict[str, dict[AssetKey, int]] = {
@@ -68,6 +82,18 @@ TARGETS: dict[str, dict[AssetKey, int]] = {
         METRICS_DAILY_KEY: 0,
         METRICS_MONTHLY_KEY: 0,
         ENGAGEMENT_DAILY_KEY: TRAILING_DAYS - 1,
+        # the cohort assets rebuild every later period / cohort a day affects themselves
+        GROWTH_ACCOUNTING_KEY: 0,
+        RETENTION_TRIANGLE_KEY: 0,
+        COHORT_LTV_KEY: 0,
+        FEATURE_ADOPTION_KEY: 0,
+        POWER_USERS_KEY: POWER_USER_DAYS - 1,
+        # so do the SaaS assets (a day rewrites its month's MRR, its periods' north star, the
+        # funnels of the cohorts it can reach, and the whole customer 360)
+        MRR_MONTHLY_KEY: 0,
+        FUNNEL_KEY: 0,
+        NORTH_STAR_KEY: 0,
+        CUSTOMER_360_KEY: 0,
     },
     HOURLY_ROLLUPS_JOB: {METRICS_HOURLY_KEY: 0},
 }

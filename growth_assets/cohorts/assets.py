@@ -1,0 +1,331 @@
+"""Cohort assets: growth accounting, retention triangles, LTV by cohort, power users and
+feature adoption (DESIGN.md "Metric definitions"; SQL in ``sql/cohorts/``).
+
+Every asset is daily-partitioned with ``BackfillPolicy.single_run()`` like the rollups, and
+every run replaces what its days affect in one transaction, so re-runs converge and a killed
+run leaves the previous state:
+
+* ``growth.growth_accounting``: a day's activity decides its period, the next one and whether
+  a user's later return is new or resurrected, so the periods from the window's first one to
+  the last period with data are rebuilt (at each grain: day, ISO week, month).
+* ``growth.retention_triangle`` and ``growth.cohort_ltv``: a day can move a user's cohort and
+  changes every unbounded cell / cumulative revenue after it, so the whole triangle is
+  rebuilt from ``growth.user_activity_daily`` (set-based, one pass per grain).
+* ``growth.power_users``: the days of the window (each reads the 27 days before it).
+* ``growth.feature_adoption``: the periods holding a day of the window, recounted whole
+  (the events are read once for the three grains, into a temporary table).
+
+Active user = at least one user-initiated event (``growth.user_activity_daily.active``);
+the portfolio row ``product_id = 'all'`` is the sum of the product rows, as in the rollups.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+from sqlalchemy.engine import Connection
+
+from growth_assets import partitions
+from growth_assets.metadata import markdown_table, window_metadata
+from growth_assets.models.daily import EVENT_KEYS, USERS_KEY
+from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
+from growth_assets.rollups.assets import ENGAGEMENT_DAILY_KEY, USER_ACTIVITY_DAILY_KEY
+from resources.features import features_json
+from resources.settings import ModelSettings
+from resources.warehouse import Warehouse
+
+GROWTH_ACCOUNTING_KEY = AssetKey(["growth", "growth_accounting"])
+RETENTION_TRIANGLE_KEY = AssetKey(["growth", "retention_triangle"])
+COHORT_LTV_KEY = AssetKey(["growth", "cohort_ltv"])
+POWER_USERS_KEY = AssetKey(["growth", "power_users"])
+FEATURE_ADOPTION_KEY = AssetKey(["growth", "feature_adoption"])
+
+LIFECYCLE_GRAINS = ("day", "week", "month")
+COHORT_GRAINS = ("week", "month")
+GROUP = "cohorts"
+
+
+def _window(context: AssetExecutionContext) -> tuple[dict[str, Any], str]:
+    window = context.partition_time_window
+    keys = context.partition_key_range
+    label = keys.start if keys.start == keys.end else f"{keys.start}...{keys.end}"
+    return {"window_start": window.start, "window_end": window.end}, label
+
+
+@contextmanager
+def _transaction(warehouse: Warehouse) -> Iterator[Connection]:
+    """A transaction without JIT compilation: these queries' cost estimates are high enough
+    for PostgreSQL to JIT-compile them, which was measured to take longer than running them."""
+    with warehouse.transaction() as conn:
+        conn.execute(sa.text("SET LOCAL jit = off"))
+        yield conn
+
+
+def _fetch(warehouse: Warehouse, name: str, params: dict[str, Any] | None = None) -> Any:
+    """The single row of a check query (``sql/cohorts/<name>.sql``)."""
+    with _transaction(warehouse) as conn:
+        (row,) = Warehouse.fetch_file(conn, f"cohorts/{name}", params)
+    return row
+
+
+def _seconds(started: float) -> MetadataValue:
+    return MetadataValue.float(round(time.perf_counter() - started, 3))
+
+
+def _run_grains(
+    conn: Connection, name: str, params: dict[str, Any], grains: tuple[str, ...]
+) -> int:
+    """Run ``sql/cohorts/<name>.sql`` once per grain; return the rows inserted."""
+    return sum(
+        Warehouse.run_file(conn, f"cohorts/{name}", {**params, "grain": g})[-1] for g in grains
+    )
+
+
+def _check(name: str, problems: dict[str, int], **extra: Any) -> AssetCheckResult:
+    return AssetCheckResult(
+        check_name=name,
+        passed=not any(problems.values()),
+        severity=AssetCheckSeverity.ERROR,
+        metadata={**problems, **extra},
+    )
+
+
+def _result(
+    params: dict[str, Any],
+    label: str,
+    written: int,
+    started: float,
+    check: AssetCheckResult,
+    preview: MetadataValue | None = None,
+) -> MaterializeResult:
+    metadata: dict[str, Any] = {
+        **window_metadata(params["window_start"], params["window_end"], label),
+        "rows": written,
+        "seconds": _seconds(started),
+    }
+    if preview is not None:
+        metadata["preview"] = preview
+    return MaterializeResult(metadata=metadata, check_results=[check])
+
+
+@asset(
+    key=GROWTH_ACCOUNTING_KEY,
+    description="Lifecycle and growth accounting per day, ISO week and month: new, retained, "
+    "resurrected, churned, active, quick ratio, retention rate.",
+    group_name=GROUP,
+    kinds={"postgres"},
+    partitions_def=partitions.daily(),
+    backfill_policy=BackfillPolicy.single_run(),
+    deps=[USER_ACTIVITY_DAILY_KEY, USERS_KEY],
+    check_specs=[
+        AssetCheckSpec(
+            "accounting_identities",
+            asset=GROWTH_ACCOUNTING_KEY,
+            description="active = new + retained + resurrected; previous_active = retained + "
+            "churned = the previous period's active; active = the distinct active users of the "
+            "period; 'all' is the sum of the products.",
+        )
+    ],
+)
+def growth_accounting(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    params, label = _window(context)
+    started = time.perf_counter()
+    with _transaction(warehouse) as conn:
+        written = _run_grains(conn, "growth_accounting", params, LIFECYCLE_GRAINS)
+    c = _fetch(warehouse, "check_growth_accounting", params)
+    with warehouse.engine.connect() as conn:
+        preview = Warehouse.fetch_file(conn, "cohorts/preview_growth_accounting", params)
+    problems = {
+        "identity_mismatches": int(c.identity),
+        "previous_mismatches": int(c.previous),
+        "all_mismatches": int(c.all_rows),
+        "active_mismatches": int(c.recount),
+    }
+    columns = ["grain", "period", "product_id", "active_users", "new_users", "retained_users"]
+    columns += ["resurrected_users", "churned_users", "quick_ratio", "retention_rate"]
+    return _result(
+        params,
+        label,
+        written,
+        started,
+        _check("accounting_identities", problems, rows_checked=int(c.rows)),
+        markdown_table(preview, columns),
+    )
+
+
+@asset(
+    key=RETENTION_TRIANGLE_KEY,
+    description="Retention triangles of weekly and monthly cohorts (N-period and unbounded), "
+    "per product and by channel, country and plan.",
+    group_name=GROUP,
+    kinds={"postgres"},
+    partitions_def=partitions.daily(),
+    backfill_policy=BackfillPolicy.single_run(),
+    deps=[USER_ACTIVITY_DAILY_KEY, USERS_KEY, SUBSCRIPTIONS_KEY],
+    check_specs=[
+        AssetCheckSpec(
+            "cohorts_consistent",
+            asset=RETENTION_TRIANGLE_KEY,
+            description="Cohort sizes equal the users whose first activity falls in the cohort; "
+            "no cell exceeds its cohort; every segment type splits each cohort exactly; 'all' "
+            "is the sum of the products.",
+        )
+    ],
+)
+def retention_triangle(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    params, label = _window(context)
+    started = time.perf_counter()
+    with _transaction(warehouse) as conn:
+        Warehouse.run_file(conn, "cohorts/members")
+        written = _run_grains(conn, "retention_triangle", {}, COHORT_GRAINS)
+    c = _fetch(warehouse, "check_retention_triangle")
+    problems = {
+        "size_mismatches": int(c.size_mismatches),
+        "cells_over_size": int(c.cells_over_size),
+        "split_mismatches": int(c.split_mismatches),
+        "last_active_mismatches": int(c.last_mismatches),
+        "all_mismatches": int(c.all_mismatches),
+    }
+    return _result(
+        params, label, written, started, _check("cohorts_consistent", problems, rows=int(c.rows))
+    )
+
+
+@asset(
+    key=COHORT_LTV_KEY,
+    description="LTV by weekly and monthly cohort: cumulative net revenue (reporting currency, "
+    "net of refunds) per cohort member by periods since first activity.",
+    group_name=GROUP,
+    kinds={"postgres"},
+    partitions_def=partitions.daily(),
+    backfill_policy=BackfillPolicy.single_run(),
+    deps=[USER_ACTIVITY_DAILY_KEY, USERS_KEY, SUBSCRIPTIONS_KEY],
+    check_specs=[
+        AssetCheckSpec(
+            "revenue_reconciles",
+            asset=COHORT_LTV_KEY,
+            description="Each product's cohorts hold all net revenue and all users ever active "
+            "in growth.user_activity_daily; cumulative revenue is the running sum.",
+        )
+    ],
+)
+def cohort_ltv(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    params, label = _window(context)
+    started = time.perf_counter()
+    with _transaction(warehouse) as conn:
+        Warehouse.run_file(conn, "cohorts/members")
+        written = _run_grains(conn, "cohort_ltv", {}, COHORT_GRAINS)
+    c = _fetch(warehouse, "check_cohort_ltv")
+    problems = {
+        "total_mismatches": int(c.total_mismatches),
+        "running_mismatches": int(c.running_mismatches),
+    }
+    return _result(
+        params, label, written, started, _check("revenue_reconciles", problems, rows=int(c.rows))
+    )
+
+
+@asset(
+    key=POWER_USERS_KEY,
+    description="Power-user histogram per product and day: users by active days in the last "
+    "7 (L7) and 28 (L28) days.",
+    group_name=GROUP,
+    kinds={"postgres"},
+    partitions_def=partitions.daily(),
+    backfill_policy=BackfillPolicy.single_run(),
+    deps=[USER_ACTIVITY_DAILY_KEY, ENGAGEMENT_DAILY_KEY],
+    check_specs=[
+        AssetCheckSpec(
+            "histogram_consistent",
+            asset=POWER_USERS_KEY,
+            description="L7 users add up to WAU (growth.engagement_daily); L28 active days x "
+            "users add up to the active user-days of the 28 days; 'all' is the sum.",
+        )
+    ],
+)
+def power_users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    params, label = _window(context)
+    started = time.perf_counter()
+    with _transaction(warehouse) as conn:
+        written = Warehouse.run_file(conn, "cohorts/power_users", params)[-1]
+    c = _fetch(warehouse, "check_power_users", params)
+    problems = {
+        "wau_mismatches": int(c.wau_mismatches),
+        "l28_mismatches": int(c.l28_mismatches),
+        "all_mismatches": int(c.all_mismatches),
+    }
+    return _result(
+        params, label, written, started, _check("histogram_consistent", problems, rows=int(c.rows))
+    )
+
+
+@asset(
+    key=FEATURE_ADOPTION_KEY,
+    description="Feature adoption per day, ISO week and month: the share of active users using "
+    "each configured feature (GROWTH_FEATURES).",
+    group_name=GROUP,
+    kinds={"postgres"},
+    partitions_def=partitions.daily(),
+    backfill_policy=BackfillPolicy.single_run(),
+    deps=[*EVENT_KEYS, USER_ACTIVITY_DAILY_KEY],
+    check_specs=[
+        AssetCheckSpec(
+            "shares_valid",
+            asset=FEATURE_ADOPTION_KEY,
+            description="Feature users never exceed active users; active users equal the "
+            "period's distinct active users; 'all' is the sum of the products.",
+        )
+    ],
+)
+def feature_adoption(
+    context: AssetExecutionContext, warehouse: Warehouse, settings: ModelSettings
+) -> MaterializeResult:
+    params, label = _window(context)
+    started = time.perf_counter()
+    features = features_json(settings.features)
+    with _transaction(warehouse) as conn:
+        Warehouse.run_file(conn, "cohorts/feature_usage", {**params, "features": features})
+        written = _run_grains(conn, "feature_adoption", params, LIFECYCLE_GRAINS)
+    c = _fetch(warehouse, "check_feature_adoption", params)
+    configured = sorted(f.name for f in settings.features)
+    seen = set(c.features_seen)
+    problems = {
+        "over_active": int(c.over_active),
+        "active_mismatches": int(c.active_mismatches),
+        "all_mismatches": int(c.all_mismatches),
+    }
+    return _result(
+        params,
+        label,
+        written,
+        started,
+        _check(
+            "shares_valid",
+            problems,
+            rows=int(c.rows),
+            features_not_seen=MetadataValue.json([f for f in configured if f not in seen]),
+        ),
+    )
+
+
+COHORT_ASSETS = [growth_accounting, retention_triangle, cohort_ltv, power_users, feature_adoption]
+COHORT_KEYS: list[AssetKey] = [
+    GROWTH_ACCOUNTING_KEY,
+    RETENTION_TRIANGLE_KEY,
+    COHORT_LTV_KEY,
+    POWER_USERS_KEY,
+    FEATURE_ADOPTION_KEY,
+]

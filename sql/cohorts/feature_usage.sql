@@ -1,0 +1,45 @@
+-- The configured features' use per (product, user, UTC day), read from growth.events once
+-- for every grain of a feature-adoption run: the days of every week and month holding a day
+-- of [:window_start, :window_end). :features as in feature_adoption.sql. Dropped at commit.
+CREATE TEMP TABLE feature_usage (
+    product_id text NOT NULL,
+    user_id    text NOT NULL,
+    day        date NOT NULL,
+    feature    text NOT NULL
+) ON COMMIT DROP;
+
+INSERT INTO feature_usage (product_id, user_id, day, feature)
+WITH bounds AS (
+    SELECT
+        least(date_trunc('week', CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC'),
+              date_trunc('month', CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC'))
+            AT TIME ZONE 'UTC' AS lo,
+        greatest(
+            date_trunc('week', CAST(:window_end AS timestamptz) AT TIME ZONE 'UTC'
+                       - interval '1 day') + interval '1 week',
+            date_trunc('month', CAST(:window_end AS timestamptz) AT TIME ZONE 'UTC'
+                       - interval '1 day') + interval '1 month')
+            AT TIME ZONE 'UTC' AS hi
+),
+features AS (
+    SELECT feature, event_type, property, value
+    FROM jsonb_to_recordset(CAST(:features AS jsonb))
+        AS f(feature text, event_type text, property text, value text)
+),
+properties AS (
+    SELECT DISTINCT property FROM features
+)
+SELECT DISTINCT e.product_id, e.user_id, CAST(e.occurred_at AT TIME ZONE 'UTC' AS date),
+       f.feature
+FROM growth.events AS e
+CROSS JOIN bounds AS b
+CROSS JOIN properties AS p
+JOIN features AS f
+    ON f.property = p.property
+   AND f.event_type = e.event_type
+   AND f.value = e.properties ->> p.property
+WHERE e.occurred_at >= b.lo
+  AND e.occurred_at < b.hi
+  AND e.event_type IN (SELECT event_type FROM features);
+
+ANALYZE feature_usage;

@@ -1,0 +1,401 @@
+"""Cohort assets on hand-computed data: growth accounting, retention triangles, LTV, power
+users and feature adoption, with the edge cases of DESIGN.md's definitions (a user active
+only in their first period, a resurrection after a two-period gap, an empty period, an ISO
+week that crosses the year end, money before the first activity, a paying user never active).
+
+The weeks of the fixture (ISO, Monday start):
+W0 2024-12-16, W1 2024-12-23 (holds Sunday 12-29), W2 2024-12-30 (holds 2025-01-01),
+W3 2025-01-06, W4 2025-01-13 (nobody active), W5 2025-01-20.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from dagster import DagsterInstance, materialize
+
+from growth_assets.cohorts.assets import COHORT_ASSETS
+from growth_assets.partitions import range_tags
+from resources.features import FeatureConfigError, FeatureSpec, features_json, load_features
+from resources.settings import ModelSettings, model_settings_from_env
+from resources.warehouse import Warehouse
+from tests.cohort_data import (
+    Event,
+    at,
+    build_cohorts,
+    load_events,
+    load_subscriptions,
+    load_users,
+)
+
+FIRST, LAST = date(2024, 12, 16), date(2025, 1, 20)
+D = Decimal
+
+
+def engagement(product: str, user: str, day: str, feature: str | None = None) -> Event:
+    return (product, user, at(day), "engagement", None, {"feature": feature} if feature else {})
+
+
+EVENTS: list[Event] = [
+    # u1: W0, W1 (Sunday 12-29), W2 (2025-01-01): retained twice across the year end
+    engagement("p", "u1", "2024-12-16", "dashboards"),
+    ("p", "u1", at("2024-12-16", 13), "revenue", D("10.00"), {}),
+    engagement("p", "u1", "2024-12-29"),
+    engagement("p", "u1", "2025-01-01"),
+    ("p", "u1", at("2025-01-08", 9), "refund", D("4.00"), {}),
+    # u2: active in their first period only
+    engagement("p", "u2", "2024-12-17", "dashboards"),
+    engagement("p", "u2", "2024-12-17", "exports"),
+    # u3: W0, then two weeks away, back in W3 (resurrected); a plan from W0
+    ("p", "u3", at("2024-12-18"), "signup", None, {}),
+    ("p", "u3", at("2025-01-08"), "key_action", None, {}),
+    # u4: pays in W1 before first being active in W2; back in W5 after the empty W4
+    ("p", "u4", at("2024-12-28"), "revenue", D("7.00"), {}),
+    engagement("p", "u4", "2024-12-30", "exports"),
+    engagement("p", "u4", "2025-01-20"),
+    ("p", "u4", at("2025-01-20", 15), "revenue", D("20.00"), {}),
+    # u9: pays but never active: in no cohort
+    ("p", "u9", at("2024-12-20"), "revenue", D("5.00"), {}),
+    # q/u5: W1 and W2
+    engagement("q", "u5", "2024-12-23"),
+    engagement("q", "u5", "2024-12-30", "dashboards"),
+]
+USERS = [
+    ("p", "u1", at("2024-12-16", 0), "organic", "US"),
+    ("p", "u2", at("2024-12-17", 0), "organic", "DE"),
+    ("p", "u3", at("2024-12-18", 0), "paid_search", "US"),
+    ("p", "u4", at("2024-12-28", 0), None, "US"),
+    ("p", "u9", at("2024-12-20", 0), "organic", "US"),
+    ("q", "u5", at("2024-12-23", 0), "referral", "FR"),
+]
+SUBSCRIPTIONS = [
+    ("sub_3", "p", "u3", "price_pro", at("2024-12-18", 14), at("2025-01-02")),
+    ("sub_4", "p", "u4", "price_starter", at("2025-01-25"), None),  # after its cohort
+]
+ACCOUNTING = [
+    "active_users",
+    "new_users",
+    "retained_users",
+    "resurrected_users",
+    "churned_users",
+    "previous_active_users",
+    "quick_ratio",
+    "retention_rate",
+]
+
+
+@pytest.fixture(scope="module")
+def hand(admin: sa.Engine) -> Any:
+    """The fixture's warehouse, built once for the module (each test only reads it)."""
+    from tests.conftest import _warehouse
+
+    gen = _warehouse(admin, "auto")
+    warehouse = next(gen)
+    load_events(warehouse, EVENTS)
+    load_users(warehouse, USERS)
+    load_subscriptions(warehouse, SUBSCRIPTIONS)
+    checks = build_cohorts(warehouse, FIRST, LAST)
+    yield warehouse, checks
+    gen.close()
+
+
+def query(warehouse: Warehouse, sql: str, **params: Any) -> list[Any]:
+    with warehouse.engine.connect() as conn:
+        return list(conn.execute(sa.text(sql), params))
+
+
+def accounting(warehouse: Warehouse, grain: str, product: str) -> dict[str, tuple[Any, ...]]:
+    rows = query(
+        warehouse,
+        f"SELECT period, {', '.join(ACCOUNTING)} FROM analytics.growth_accounting "
+        "WHERE grain = :g AND product_id = :p ORDER BY period",
+        g=grain,
+        p=product,
+    )
+    return {str(r[0]): tuple(r[1:]) for r in rows}
+
+
+def test_weekly_growth_accounting_by_hand(hand: Any) -> None:
+    warehouse, _ = hand
+    N = None  # noqa: N806 (reads as a table cell)
+    assert accounting(warehouse, "week", "p") == {
+        # active, new, retained, resurrected, churned, previous, quick ratio, retention
+        "2024-12-16": (3, 3, 0, 0, 0, 0, N, N),
+        "2024-12-23": (1, 0, 1, 0, 2, 3, D("0"), D("0.333333")),
+        "2024-12-30": (2, 1, 1, 0, 0, 1, N, D("1")),  # ISO week across the year end
+        "2025-01-06": (1, 0, 0, 1, 2, 2, D("0.5"), D("0")),  # u3 after a two-week gap
+        "2025-01-13": (0, 0, 0, 0, 1, 1, D("0"), D("0")),  # the empty week keeps its row
+        "2025-01-20": (1, 0, 0, 1, 0, 0, N, N),  # u4 resurrected after the empty week
+    }
+    assert accounting(warehouse, "week", "q") == {
+        "2024-12-23": (1, 1, 0, 0, 0, 0, N, N),
+        "2024-12-30": (1, 0, 1, 0, 0, 1, N, D("1")),
+        "2025-01-06": (0, 0, 0, 0, 1, 1, D("0"), D("0")),
+        "2025-01-13": (0, 0, 0, 0, 0, 0, N, N),
+        "2025-01-20": (0, 0, 0, 0, 0, 0, N, N),
+    }
+    portfolio = accounting(warehouse, "week", "all")
+    assert portfolio["2024-12-30"][:6] == (3, 1, 2, 0, 0, 2)
+
+
+def test_monthly_and_daily_growth_accounting_by_hand(hand: Any) -> None:
+    warehouse, _ = hand
+    assert accounting(warehouse, "month", "p") == {
+        "2024-12-01": (4, 4, 0, 0, 0, 0, None, None),
+        "2025-01-01": (3, 0, 3, 0, 1, 4, D("0"), D("0.75")),
+    }
+    daily = accounting(warehouse, "day", "p")
+    assert daily["2024-12-17"][:6] == (1, 1, 0, 0, 1, 1)  # u2 new, u1 churned
+    assert daily["2024-12-19"][:6] == (0, 0, 0, 0, 1, 1)  # u3 churned, nobody active
+    assert daily["2024-12-31"][:6] == (0, 0, 0, 0, 1, 1)  # u4 (12-30) churned
+    assert daily["2025-01-01"][:6] == (1, 0, 0, 1, 0, 0)  # u1 back after 12-29
+    assert len(daily) == (LAST - FIRST).days + 1  # every day, empty ones included
+
+
+def triangle(warehouse: Warehouse, grain: str, product: str, seg: str, value: str) -> Any:
+    rows = query(
+        warehouse,
+        "SELECT cohort, period_offset, cohort_size, active_users, unbounded_users, "
+        "retention_rate FROM analytics.retention_triangle WHERE grain = :g AND product_id = :p "
+        "AND segment_type = :t AND segment = :s ORDER BY cohort, period_offset",
+        g=grain,
+        p=product,
+        t=seg,
+        s=value,
+    )
+    out: dict[str, list[tuple[int, int, int]]] = {}
+    for r in rows:
+        out.setdefault(str(r.cohort), []).append((r.cohort_size, r.active_users, r.unbounded_users))
+    return out
+
+
+def test_retention_triangle_by_hand(hand: Any) -> None:
+    warehouse, _ = hand
+    # (cohort size, N-period, unbounded) for offsets 0 .. periods elapsed
+    assert triangle(warehouse, "week", "p", "all", "all") == {
+        "2024-12-16": [(3, 3, 3), (3, 1, 2), (3, 1, 2), (3, 1, 1), (3, 0, 0), (3, 0, 0)],
+        "2024-12-30": [(1, 1, 1), (1, 0, 1), (1, 0, 1), (1, 1, 1)],
+    }
+    assert triangle(warehouse, "week", "all", "all", "all")["2024-12-23"] == [
+        (1, 1, 1),
+        (1, 1, 1),
+        (1, 0, 0),
+        (1, 0, 0),
+        (1, 0, 0),
+    ]
+    assert triangle(warehouse, "month", "p", "all", "all") == {
+        "2024-12-01": [(4, 4, 4), (4, 3, 3)],
+    }
+    assert triangle(warehouse, "week", "p", "channel", "organic")["2024-12-16"][:2] == [
+        (2, 2, 2),
+        (2, 1, 1),
+    ]
+    assert list(triangle(warehouse, "week", "p", "channel", "unknown")) == ["2024-12-30"]
+    assert triangle(warehouse, "week", "p", "plan", "price_pro")["2024-12-16"][3] == (1, 1, 1)
+    assert triangle(warehouse, "week", "p", "plan", "none")["2024-12-16"][0] == (2, 2, 2)
+    # u4's subscription starts after its cohort week and month
+    assert "2024-12-30" in triangle(warehouse, "week", "p", "plan", "none")
+    rates = query(
+        warehouse,
+        "SELECT period_0, period_1, period_3, period_5, period_6 FROM analytics.retention_heatmap "
+        "WHERE grain = 'week' AND product_id = 'p' AND segment_type = 'all' "
+        "AND cohort = '2024-12-16' AND variant = 'n_period'",
+    )
+    assert rates == [(D("1"), D("0.333333"), D("0.333333"), D("0"), None)]
+
+
+def test_cohort_ltv_by_hand(hand: Any) -> None:
+    warehouse, _ = hand
+    rows = query(
+        warehouse,
+        "SELECT cohort, period_offset, cohort_size, net_revenue, cumulative_net_revenue, ltv "
+        "FROM analytics.cohort_ltv WHERE grain = 'week' AND product_id = 'p' "
+        "ORDER BY cohort, period_offset",
+    )
+    got = [
+        (str(r.cohort), r.period_offset, r.net_revenue, r.cumulative_net_revenue, r.ltv)
+        for r in rows
+    ]
+    assert got == [
+        ("2024-12-16", 0, D("10"), D("10"), D("3.333333")),
+        ("2024-12-16", 1, D("0"), D("10"), D("3.333333")),
+        ("2024-12-16", 2, D("0"), D("10"), D("3.333333")),
+        ("2024-12-16", 3, D("-4"), D("6"), D("2")),  # u1's refund
+        ("2024-12-16", 4, D("0"), D("6"), D("2")),
+        ("2024-12-16", 5, D("0"), D("6"), D("2")),
+        ("2024-12-30", 0, D("7"), D("7"), D("7")),  # paid before the first activity
+        ("2024-12-30", 1, D("0"), D("7"), D("7")),
+        ("2024-12-30", 2, D("0"), D("7"), D("7")),
+        ("2024-12-30", 3, D("20"), D("27"), D("27")),
+    ]
+    monthly = query(
+        warehouse,
+        "SELECT period_offset, cumulative_net_revenue FROM analytics.cohort_ltv "
+        "WHERE grain = 'month' AND product_id = 'all' ORDER BY period_offset",
+    )
+    assert monthly == [(0, D("17")), (1, D("33"))]  # u9's 5.00 belongs to no cohort
+
+
+def test_power_users_by_hand(hand: Any) -> None:
+    warehouse, _ = hand
+    rows = query(
+        warehouse,
+        "SELECT day, window_days, active_days, users FROM analytics.power_users "
+        "WHERE product_id = 'p' AND day IN ('2024-12-30', '2025-01-08') "
+        "ORDER BY day, window_days, active_days",
+    )
+    assert [(str(r.day), r.window_days, r.active_days, r.users) for r in rows] == [
+        ("2024-12-30", 7, 1, 2),  # u1 (12-29), u4 (12-30)
+        ("2024-12-30", 28, 1, 3),  # u2, u3, u4
+        ("2024-12-30", 28, 2, 1),  # u1: 12-16, 12-29
+        ("2025-01-08", 7, 1, 1),  # u3
+        ("2025-01-08", 28, 1, 2),  # u2, u4
+        ("2025-01-08", 28, 2, 1),  # u3: 12-18, 01-08
+        ("2025-01-08", 28, 3, 1),  # u1: 12-16, 12-29, 01-01
+    ]
+
+
+def test_feature_adoption_by_hand(hand: Any) -> None:
+    warehouse, checks = hand
+    rows = query(
+        warehouse,
+        "SELECT grain, period, product_id, feature, active_users, feature_users, adoption "
+        "FROM analytics.feature_adoption WHERE (grain, period) IN "
+        "(('week', '2024-12-16'), ('week', '2024-12-30'), ('month', '2024-12-01')) "
+        "ORDER BY grain, period, product_id, feature",
+    )
+    got = [
+        (
+            r.grain,
+            str(r.period),
+            r.product_id,
+            r.feature,
+            r.active_users,
+            r.feature_users,
+            r.adoption,
+        )
+        for r in rows
+    ]
+    assert got == [
+        ("month", "2024-12-01", "all", "dashboards", 5, 3, D("0.6")),
+        ("month", "2024-12-01", "all", "exports", 5, 2, D("0.4")),
+        ("month", "2024-12-01", "p", "dashboards", 4, 2, D("0.5")),
+        ("month", "2024-12-01", "p", "exports", 4, 2, D("0.5")),
+        ("month", "2024-12-01", "q", "dashboards", 1, 1, D("1")),
+        ("week", "2024-12-16", "all", "dashboards", 3, 2, D("0.666667")),
+        ("week", "2024-12-16", "all", "exports", 3, 1, D("0.333333")),
+        ("week", "2024-12-16", "p", "dashboards", 3, 2, D("0.666667")),
+        ("week", "2024-12-16", "p", "exports", 3, 1, D("0.333333")),
+        ("week", "2024-12-30", "all", "dashboards", 3, 1, D("0.333333")),
+        ("week", "2024-12-30", "all", "exports", 3, 1, D("0.333333")),
+        ("week", "2024-12-30", "p", "exports", 2, 1, D("0.5")),
+        ("week", "2024-12-30", "q", "dashboards", 1, 1, D("1")),
+    ]
+    assert "api" in checks["shares_valid"]["features_not_seen"]
+
+
+def test_configured_features(hand: Any, tmp_path: Path) -> None:
+    """Only the configured features are measured; a TOML file can rename and re-target one."""
+    warehouse, _ = hand
+    spec = tmp_path / "features.toml"
+    spec.write_text('[[features]]\nname = "csv_export"\nvalue = "exports"\n')
+    settings = model_settings_from_env({"GROWTH_FEATURES": str(spec)})
+    assert [f.name for f in settings.features] == ["csv_export"]
+    with DagsterInstance.ephemeral() as instance:
+        assert materialize(
+            [a for a in COHORT_ASSETS if a.key.path[-1] == "feature_adoption"],
+            resources={"warehouse": warehouse, "settings": settings},
+            instance=instance,
+            tags=range_tags(date(2024, 12, 30), date(2024, 12, 30), "daily"),
+        ).success
+    rows = query(
+        warehouse,
+        "SELECT DISTINCT feature FROM growth.feature_adoption WHERE grain = 'week' "
+        "AND period = '2024-12-30'",
+    )
+    assert rows == [("csv_export",)]
+    # restore the default features for the other tests of the module
+    build_cohorts(warehouse, date(2024, 12, 30), date(2024, 12, 30))
+
+
+def test_feature_settings() -> None:
+    assert [f.name for f in load_features("dashboards, api")] == ["dashboards", "api"]
+    assert '"event_type": "engagement"' in features_json([FeatureSpec(name="api")])
+    with pytest.raises(FeatureConfigError, match="unique"):
+        load_features("api,api")
+    with pytest.raises(FeatureConfigError, match="no such file"):
+        load_features("/nonexistent/features.toml")
+    assert len(ModelSettings().features) == 10
+
+
+def test_reruns_converge(hand: Any) -> None:
+    """Single days re-run in any order leave every table exactly as the full build did."""
+    warehouse, _ = hand
+    before = snapshot(warehouse)
+    for day in (date(2025, 1, 1), date(2024, 12, 16), date(2025, 1, 14)):
+        build_cohorts(warehouse, day, day)
+    assert snapshot(warehouse) == before
+
+
+TABLES = {
+    "growth.growth_accounting": "grain, product_id, period",
+    "growth.retention_triangle": "grain, product_id, segment_type, segment, cohort, period_offset",
+    "growth.cohort_ltv": "grain, product_id, cohort, period_offset",
+    "growth.power_users": "day, product_id, window_days, active_days",
+    "growth.feature_adoption": "grain, product_id, period, feature",
+}
+
+
+def snapshot(warehouse: Warehouse) -> dict[str, list[Any]]:
+    out = {}
+    for table, order in TABLES.items():
+        rows = query(warehouse, f"SELECT * FROM {table} ORDER BY {order}")
+        out[table] = [tuple(v for k, v in r._mapping.items() if k != "updated_at") for r in rows]
+    return out
+
+
+COHORT_VIEWS = [
+    "growth_accounting",
+    "retention_triangle",
+    "retention_heatmap",
+    "cohort_ltv",
+    "power_users",
+    "feature_adoption",
+]
+
+
+def test_bi_role_and_product_scope(hand: Any) -> None:
+    """growth_bi reads every cohort view; a product reader sees only its product's rows."""
+    import uuid
+
+    from tests.test_analytics import login
+
+    warehouse, _ = hand
+    team = f"team_p_{uuid.uuid4().hex[:8]}"
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.text("SELECT ops.create_product_reader(:r, 'p')"), {"r": team})
+    try:
+        with login(warehouse, "growth_bi") as bi, bi.connect() as conn:
+            for view in COHORT_VIEWS:
+                products = set(
+                    conn.execute(sa.text(f"SELECT DISTINCT product_id FROM analytics.{view}"))
+                    .scalars()
+                    .all()
+                )
+                assert products == {"p", "q", "all"}, view
+        with login(warehouse, team) as alice, alice.connect() as conn:
+            for view in COHORT_VIEWS:
+                products = set(
+                    conn.execute(sa.text(f"SELECT DISTINCT product_id FROM analytics.{view}"))
+                    .scalars()
+                    .all()
+                )
+                assert products == {"p"}, view
+    finally:
+        with warehouse.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP ROLE {team}")
