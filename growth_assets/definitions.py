@@ -14,6 +14,7 @@ from growth_assets.models.fx import fx_rates
 from growth_assets.models.late_data import build_late_data_sensor
 from growth_assets.models.subscriptions import subscriptions
 from growth_assets.operations import with_operations
+from growth_assets.quality.freshness import with_freshness
 from growth_assets.rollups.assets import ROLLUP_ASSETS
 from growth_assets.rollups.retention import retention
 from growth_assets.rollups.schedules import build_rollup_schedules
@@ -46,13 +47,15 @@ def build_definitions() -> Definitions:
     tabular = sources_config()
     keys = tabular_keys(tabular)
     all_jobs = jobs(extra_hourly=keys.hourly, extra_daily=keys.daily)
-    return with_operations(
-        Definitions(
-            assets=assets_for(tabular),
-            jobs=all_jobs,
-            schedules=[*STRIPE_SCHEDULES, *build_rollup_schedules(all_jobs)],
-            sensors=[*SENSORS, build_late_data_sensor(all_jobs)],
-            resources=build_resources(tabular),
+    return with_freshness(
+        with_operations(
+            Definitions(
+                assets=assets_for(tabular),
+                jobs=all_jobs,
+                schedules=[*STRIPE_SCHEDULES, *build_rollup_schedules(all_jobs)],
+                sensors=[*SENSORS, build_late_data_sensor(all_jobs)],
+                resources=build_resources(tabular),
+            )
         )
     )
 

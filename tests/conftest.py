@@ -19,6 +19,10 @@ from pathlib import Path
 # Dagster's step retries (minutes of backoff) are checked in test_ops_runtime instead. Set
 # before the asset modules are imported, which build their RetryPolicy from it.
 os.environ.setdefault("GROWTH_INGEST_RETRIES", "0")
+# The Great Expectations suites cost ~1 s per validated step on this machine (plus ~8-20 s
+# to import GX once per process): the suite at large runs without them, tests/test_quality.py
+# turns them on where they are what is tested.
+os.environ.setdefault("GROWTH_QUALITY_GX", "off")
 
 import pytest
 import sqlalchemy as sa

@@ -79,7 +79,8 @@ def demo_resources(warehouse: Warehouse) -> dict[str, Any]:
 def build(resources: dict[str, Any], first: date, last: date) -> None:
     with DagsterInstance.ephemeral() as instance:
         _, checks = materialize_days(first, last, resources, instance)
-    failed = [c for c in checks if not c.passed]
+    # quarantine warnings report the rows the data set rejects on purpose
+    failed = [c for c in checks if not c.passed and c.severity == "ERROR"]
     assert not failed, failed
 
 

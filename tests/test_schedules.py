@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from dagster import (
+    AssetCheckEvaluation,
     AssetCheckResult,
     AssetCheckSpec,
     AssetKey,
     AssetMaterialization,
+    AssetRecordsFilter,
     AutomationCondition,
     DagsterInstance,
     DailyPartitionsDefinition,
@@ -27,6 +29,9 @@ from dagster import (
     build_schedule_context,
     evaluate_automation_conditions,
     materialize,
+)
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
 )
 from dagster._core.definitions.assets.graph.asset_graph import AssetGraph
 
@@ -235,9 +240,30 @@ def test_automation_requests_downstream_partitions_after_upstream_materialisatio
         return "daily" if isinstance(pdef, DailyPartitionsDefinition) else None
 
     def report(key: AssetKey, partition: str | None = None) -> None:
+        """A materialisation and, as a real run records in the same step, its passed
+        blocking checks (the automation waits for them)."""
         instance.report_runless_asset_event(
             AssetMaterialization(asset_key=key, partition=partition)
         )
+        (mat,) = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=key), limit=1, ascending=False
+        ).records
+        target = AssetCheckEvaluationTargetMaterializationData(
+            storage_id=mat.storage_id, run_id=mat.run_id, timestamp=mat.timestamp
+        )
+        for check_key in graph.get_check_keys_for_assets({key}):
+            check_node = graph.get(check_key)
+            if check_node.blocking:
+                instance.report_runless_asset_event(
+                    AssetCheckEvaluation(
+                        asset_key=key,
+                        check_name=check_key.name,
+                        passed=True,
+                        blocking=True,
+                        target_materialization_data=target,
+                        partition=partition if check_node.partitions_def else None,
+                    )
+                )
 
     roots = [k for k in keys if not graph.get(k).parent_keys]
     result = evaluate_automation_conditions(defs=defs, instance=instance, evaluation_time=now)

@@ -592,9 +592,11 @@ def test_a_missing_fx_rate_fails_the_subscriptions_check(
             resources=resources,
             instance=instance,
             partition_key=DAY.isoformat(),
+            raise_on_error=False,  # the check is blocking: its failure fails the step
         )
+    assert not result.success
     (check,) = [c for c in result.get_asset_check_evaluations() if c.asset_key == SUBSCRIPTIONS_KEY]
-    assert not check.passed
+    assert not check.passed and check.blocking
     assert check.metadata["paying_without_fx_rate"].value == ["sub_gbp"]
     assert rows(warehouse, "SELECT mrr, mrr_reporting FROM growth.subscriptions") == [
         (Decimal("29"), None)

@@ -8,9 +8,7 @@ and last seen only widen). The rollups, ``growth.metrics_daily`` among them, liv
 import time
 
 from dagster import (
-    AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
@@ -22,11 +20,13 @@ from dagster import (
 from growth_assets import partitions
 from growth_assets.metadata import window_metadata
 from growth_assets.models.events import NORMALISERS
+from growth_assets.quality.results import check_spec, recorded
 from resources.warehouse import Warehouse
 
 USERS_KEY = AssetKey(["growth", "users"])
 METRICS_DAILY_KEY = AssetKey(["growth", "metrics_daily"])
 EVENT_KEYS = [n.key for n in NORMALISERS]
+DAILY = partitions.daily()
 
 
 def _window(context: AssetExecutionContext) -> tuple[dict[str, object], str]:
@@ -41,14 +41,15 @@ def _window(context: AssetExecutionContext) -> tuple[dict[str, object], str]:
     description="One row per product user: signup attributes, first and last seen.",
     group_name="canonical",
     kinds={"postgres"},
-    partitions_def=partitions.daily(),
+    partitions_def=DAILY,
     backfill_policy=BackfillPolicy.single_run(),
     deps=EVENT_KEYS,
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "users_cover_events",
-            asset=USERS_KEY,
-            description="Every user with events in the window has a users row.",
+            USERS_KEY,
+            "Every user with events in the window has a users row.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -57,20 +58,22 @@ def users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRe
     started = time.perf_counter()
     with warehouse.transaction() as conn:
         (merged,) = Warehouse.run_file(conn, "models/upsert_users", params)
-    with warehouse.engine.connect() as conn:
+    with warehouse.transaction() as conn:
         (check,) = Warehouse.fetch_file(conn, "checks/users_cover_events", params)
+        result = recorded(
+            conn,
+            context,
+            USERS_KEY,
+            "users_cover_events",
+            check.missing == 0,
+            AssetCheckSeverity.ERROR,
+            {"missing_users": int(check.missing)},
+        )
     return MaterializeResult(
         metadata={
             **window_metadata(params["window_start"], params["window_end"], label),  # type: ignore[arg-type]
             "rows_merged": merged,
             "seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="users_cover_events",
-                passed=check.missing == 0,
-                severity=AssetCheckSeverity.ERROR,
-                metadata={"missing_users": int(check.missing)},
-            )
-        ],
+        check_results=[result],
     )

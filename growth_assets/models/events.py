@@ -15,9 +15,6 @@ from typing import Any
 
 import orjson
 from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -29,6 +26,8 @@ from dagster import (
 
 from growth_assets import partitions
 from growth_assets.metadata import window_metadata
+from growth_assets.quality.checks import canonical_checks, canonical_specs
+from growth_assets.quality.config import product_start
 from growth_assets.sources.streams import StreamSpec, streams_of
 from resources.settings import ModelSettings
 from resources.warehouse import Warehouse
@@ -54,6 +53,14 @@ class Normaliser:
 
     def stream_specs(self) -> tuple[StreamSpec, ...]:
         return streams_of(self.source)
+
+    @property
+    def reconcile_sql(self) -> dict[str, str]:
+        """Per stream, the SQL that counts the candidate events of the raw rows of a window
+        (``sql/quality/reconcile/``), for the ``reconciled`` check."""
+        if self.stage_sql is not None:
+            return {stream: "quality/reconcile/tabular" for stream in self.streams}
+        return {s: f"quality/reconcile/{self.source}_{s}" for s in self.streams}
 
     @property
     def grain(self) -> str:
@@ -83,6 +90,7 @@ NORMALISERS: tuple[Normaliser, ...] = (
 
 def _params(settings: ModelSettings) -> dict[str, Any]:
     return {
+        "product_start": product_start(),
         "reporting_currency": settings.reporting_currency,
         "event_map": orjson.dumps(settings.mixpanel_events).decode(),
         "product_field_id": settings.zendesk_product_field_id,
@@ -98,22 +106,17 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
         else [s.asset_key for s in norm.stream_specs()]
     )
 
+    partitions_def = partitions.hourly() if norm.grain == "hourly" else partitions.daily()
+
     @asset(
         key=norm.key,
         description=norm.description,
         group_name="canonical",
         kinds={"postgres"},
-        partitions_def=partitions.hourly() if norm.grain == "hourly" else partitions.daily(),
+        partitions_def=partitions_def,
         backfill_policy=BackfillPolicy.single_run(),
         deps=[*raw_deps, FX_RATES_KEY],
-        check_specs=[
-            AssetCheckSpec(
-                "reconciled",
-                asset=norm.key,
-                description="Per window and stream: candidate events = canonical rows + rejected "
-                "rows, and no event id occurs twice.",
-            ),
-        ],
+        check_specs=canonical_specs(norm.key, partitions_def),
     )
     def normalise(
         context: AssetExecutionContext, warehouse: Warehouse, settings: ModelSettings
@@ -145,31 +148,16 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
                     "reasons": summary.reasons,
                 }
                 Warehouse.run_file(conn, "models/drop_stage_tables")
-        checks = []
-        with warehouse.engine.connect() as conn:
-            slices = {
-                stream: Warehouse.fetch_file(
-                    conn, "checks/events_slice", {**base, "stream": stream}
-                )[0]
-                for stream in norm.streams
-            }
-        mismatched = {
-            s: {"staged": per_stream[s]["staged"], "events": r.events, "rejected": r.rejected}
-            for s, r in slices.items()
-            if per_stream[s]["staged"] != r.events + r.rejected
-        }
-        duplicates = {s: int(r.duplicate_ids) for s, r in slices.items()}
-        checks.append(
-            AssetCheckResult(
-                check_name="reconciled",
-                passed=not mismatched and not any(duplicates.values()),
-                severity=AssetCheckSeverity.ERROR,
-                metadata={
-                    "mismatched_streams": MetadataValue.json(mismatched),
-                    "duplicate_ids": MetadataValue.json(duplicates),
-                },
+        with warehouse.transaction() as conn:
+            checks = canonical_checks(
+                conn,
+                context,
+                warehouse,
+                norm.key,
+                source=norm.source,
+                streams=norm.streams,
+                reconcile_sql=norm.reconcile_sql,
             )
-        )
         loaded = sum(v["loaded"] for v in per_stream.values())
         rejected = sum(v["rejected"] for v in per_stream.values())
         context.log.info(

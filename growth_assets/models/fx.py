@@ -3,9 +3,7 @@
 from datetime import date
 
 from dagster import (
-    AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     MaterializeResult,
     MetadataValue,
@@ -14,6 +12,7 @@ from dagster import (
 
 from growth_assets import partitions
 from growth_assets.models.events import FX_RATES_KEY
+from growth_assets.quality.results import check_spec, recorded
 from resources.fx import FxRatesSource, to_reporting
 from resources.settings import ModelSettings
 from resources.warehouse import Warehouse
@@ -27,10 +26,11 @@ MAX_GAP_DAYS = 7
     group_name="canonical",
     kinds={"postgres"},
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "covers_history",
-            asset=FX_RATES_KEY,
-            description="Every currency has a rate from the partitions' start, without long gaps.",
+            FX_RATES_KEY,
+            "Every currency has a rate from the partitions' start, without long gaps.",
+            severity=AssetCheckSeverity.WARN,
         )
     ],
 )
@@ -46,14 +46,23 @@ def fx_rates(
         Warehouse.run_file(conn, "models/stage_fx_rates")
         Warehouse.copy_rows(conn, "fx_batch", ("day", "currency", "rate"), rows)
         Warehouse.run_file(conn, "models/replace_fx_rates", params)
-    with warehouse.engine.connect() as conn:
-        coverage = Warehouse.fetch_file(conn, "checks/fx_coverage", params)
     start = date.fromisoformat(partitions.partitions_start())
-    problems = {
-        r.currency: {"first_day": str(r.first_day), "max_gap_days": int(r.max_gap_days)}
-        for r in coverage
-        if r.first_day > start or r.max_gap_days > MAX_GAP_DAYS
-    }
+    with warehouse.transaction() as conn:
+        coverage = Warehouse.fetch_file(conn, "checks/fx_coverage", params)
+        problems = {
+            r.currency: {"first_day": str(r.first_day), "max_gap_days": int(r.max_gap_days)}
+            for r in coverage
+            if r.first_day > start or r.max_gap_days > MAX_GAP_DAYS
+        }
+        result = recorded(
+            conn,
+            context,
+            FX_RATES_KEY,
+            "covers_history",
+            not problems,
+            AssetCheckSeverity.WARN,
+            {"problems": problems},
+        )
     context.log.info(f"growth.fx_rates: {len(rows)} rates for {len(coverage)} currencies")
     return MaterializeResult(
         metadata={
@@ -63,12 +72,5 @@ def fx_rates(
                 {r.currency: [str(r.first_day), str(r.last_day)] for r in coverage}
             ),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="covers_history",
-                passed=not problems,
-                severity=AssetCheckSeverity.WARN,
-                metadata={"problems": MetadataValue.json(problems)},
-            )
-        ],
+        check_results=[result],
     )

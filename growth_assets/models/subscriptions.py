@@ -11,9 +11,7 @@ very same definition.
 import time
 
 from dagster import (
-    AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
@@ -25,11 +23,13 @@ from dagster import (
 from growth_assets import partitions
 from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.events import FX_RATES_KEY
+from growth_assets.quality.results import check_spec, recorded
 from resources.settings import ModelSettings
 from resources.warehouse import Warehouse
 
 SUBSCRIPTIONS_KEY = AssetKey(["growth", "subscriptions"])
 RAW_SUBSCRIPTIONS_KEY = AssetKey(["raw", "stripe_subscriptions"])
+DAILY = partitions.daily()
 
 
 @asset(
@@ -38,16 +38,17 @@ RAW_SUBSCRIPTIONS_KEY = AssetKey(["raw", "stripe_subscriptions"])
     "reporting currency).",
     group_name="canonical",
     kinds={"postgres"},
-    partitions_def=partitions.daily(),
+    partitions_def=DAILY,
     backfill_policy=BackfillPolicy.single_run(),
     deps=[RAW_SUBSCRIPTIONS_KEY, FX_RATES_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "subscriptions_complete",
-            asset=SUBSCRIPTIONS_KEY,
-            description="Every raw subscription of the window has a row with a status, a "
+            SUBSCRIPTIONS_KEY,
+            "Every raw subscription of the window has a row with a status, a "
             "customer and a known currency, and every paying one an MRR in the reporting "
             "currency (a missing FX rate fails the check).",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -65,12 +66,25 @@ def subscriptions(
     started = time.perf_counter()
     with warehouse.transaction() as conn:
         (written,) = Warehouse.run_file(conn, "models/upsert_subscriptions", params)
-    with warehouse.engine.connect() as conn:
+    with warehouse.transaction() as conn:
         (check,) = Warehouse.fetch_file(conn, "checks/subscriptions_window", params)
         by_product = Warehouse.fetch_file(conn, "models/subscriptions_by_product")
-    missing = list(check.missing or [])
-    incomplete = list(check.incomplete or [])
-    without_fx = list(check.without_fx or [])
+        missing = list(check.missing or [])
+        incomplete = list(check.incomplete or [])
+        without_fx = list(check.without_fx or [])
+        result = recorded(
+            conn,
+            context,
+            SUBSCRIPTIONS_KEY,
+            "subscriptions_complete",
+            not (missing or incomplete or without_fx),
+            AssetCheckSeverity.ERROR,
+            {
+                "missing_rows": missing,
+                "incomplete_rows": incomplete,
+                "paying_without_fx_rate": without_fx,
+            },
+        )
     context.log.info(
         f"growth.subscriptions {label}: {check.raw_rows} snapshots, {written} rows written"
     )
@@ -86,16 +100,5 @@ def subscriptions(
                 by_product, ["product_id", "status", "subscriptions", "mrr_reporting"]
             ),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="subscriptions_complete",
-                passed=not (missing or incomplete or without_fx),
-                severity=AssetCheckSeverity.ERROR,
-                metadata={
-                    "missing_rows": MetadataValue.json(missing),
-                    "incomplete_rows": MetadataValue.json(incomplete),
-                    "paying_without_fx_rate": MetadataValue.json(without_fx),
-                },
-            )
-        ],
+        check_results=[result],
     )

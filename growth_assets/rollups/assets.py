@@ -38,6 +38,7 @@ from dagster import (
 from growth_assets import partitions
 from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.daily import EVENT_KEYS, METRICS_DAILY_KEY, USERS_KEY
+from growth_assets.quality.results import check_spec, recorded
 from growth_assets.rollups import sqlgen
 from resources.settings import ModelSettings
 from resources.warehouse import Tier, Warehouse
@@ -47,6 +48,7 @@ METRICS_HOURLY_KEY = AssetKey(["growth", "metrics_hourly"])
 METRICS_MONTHLY_KEY = AssetKey(["growth", "metrics_monthly"])
 ENGAGEMENT_DAILY_KEY = AssetKey(["growth", "engagement_daily"])
 
+DAILY = partitions.daily()
 PREVIEW = ["bucket", "product_id", "net_revenue", "signups", "active_users", "churned_customers"]
 
 
@@ -113,31 +115,39 @@ def ensure_community(warehouse: Warehouse) -> None:
 
 
 def rollup_check(
-    warehouse: Warehouse, grain: sqlgen.Grain, params: dict[str, Any]
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    grain: sqlgen.Grain,
+    params: dict[str, Any],
 ) -> tuple[AssetCheckResult, list[Any]]:
-    with warehouse.engine.connect() as conn:
+    with warehouse.transaction() as conn:
         row = conn.execute(sa.text(sqlgen.check_sql(grain)), params).one()
         preview = list(conn.execute(sa.text(sqlgen.preview_sql(grain)), params))
-    mismatches = sqlgen.check_mismatches(row, grain)
-    result = AssetCheckResult(
-        check_name="totals_match_inputs",
-        passed=not mismatches,
-        severity=AssetCheckSeverity.ERROR,
-        metadata={"mismatches": MetadataValue.json(mismatches), "rows": int(row.rows)},
-    )
+        mismatches = sqlgen.check_mismatches(row, grain)
+        result = recorded(
+            conn,
+            context,
+            context.asset_key,
+            "totals_match_inputs",
+            not mismatches,
+            AssetCheckSeverity.ERROR,
+            {"mismatches": mismatches, "rows": int(row.rows)},
+        )
     return result, preview
 
 
 def _totals_check(key: AssetKey, what: str) -> AssetCheckSpec:
-    return AssetCheckSpec(
+    return check_spec(
         "totals_match_inputs",
-        asset=key,
-        description=f"Additive metrics equal {what} they summarise; every metric's 'all' row "
+        key,
+        f"Additive metrics equal {what} they summarise; every metric's 'all' row "
         "equals the sum of the product rows.",
+        partitions_def=DAILY,
     )
 
 
 def _rollup_result(
+    context: AssetExecutionContext,
     warehouse: Warehouse,
     settings: ModelSettings,
     grain: sqlgen.Grain,
@@ -146,7 +156,7 @@ def _rollup_result(
     started: float,
 ) -> MaterializeResult:
     written = refresh_rollup(warehouse, grain, params, settings.retention_events_days)
-    check, preview = rollup_check(warehouse, grain, params)
+    check, preview = rollup_check(context, warehouse, grain, params)
     return MaterializeResult(
         metadata={
             **window_metadata(params["window_start"], params["window_end"], label),
@@ -168,11 +178,12 @@ def _rollup_result(
     backfill_policy=BackfillPolicy.single_run(),
     deps=EVENT_KEYS,
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "totals_match_events",
-            asset=USER_ACTIVITY_DAILY_KEY,
-            description="Events, revenue, refunds and (product, user, day) triples equal the "
-            "events of the window.",
+            USER_ACTIVITY_DAILY_KEY,
+            "Events, revenue, refunds and (product, user, day) triples equal the events of the "
+            "window.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -181,13 +192,22 @@ def user_activity_daily(context: AssetExecutionContext, warehouse: Warehouse) ->
     started = time.perf_counter()
     with warehouse.transaction() as conn:
         _, written = Warehouse.run_file(conn, "rollups/user_activity_daily", params)
-    with warehouse.engine.connect() as conn:
+    with warehouse.transaction() as conn:
         (t,) = Warehouse.fetch_file(conn, "checks/user_activity_totals", params)
-    mismatches = {
-        name: [str(getattr(t, f"events_{name}")), str(getattr(t, f"activity_{name}"))]
-        for name in ("events", "revenue", "refunds", "user_days")
-        if getattr(t, f"events_{name}") != getattr(t, f"activity_{name}")
-    }
+        mismatches = {
+            name: [str(getattr(t, f"events_{name}")), str(getattr(t, f"activity_{name}"))]
+            for name in ("events", "revenue", "refunds", "user_days")
+            if getattr(t, f"events_{name}") != getattr(t, f"activity_{name}")
+        }
+        result = recorded(
+            conn,
+            context,
+            USER_ACTIVITY_DAILY_KEY,
+            "totals_match_events",
+            not mismatches,
+            AssetCheckSeverity.ERROR,
+            {"mismatches": mismatches},
+        )
     return MaterializeResult(
         metadata={
             **window_metadata(params["window_start"], params["window_end"], label),
@@ -195,14 +215,7 @@ def user_activity_daily(context: AssetExecutionContext, warehouse: Warehouse) ->
             "timescaledb_tier": warehouse.tier().value,
             "seconds": _seconds(started),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="totals_match_events",
-                passed=not mismatches,
-                severity=AssetCheckSeverity.ERROR,
-                metadata={"mismatches": MetadataValue.json(mismatches)},
-            )
-        ],
+        check_results=[result],
     )
 
 
@@ -220,7 +233,9 @@ def metrics_hourly(
     context: AssetExecutionContext, warehouse: Warehouse, settings: ModelSettings
 ) -> MaterializeResult:
     params, label = _window(context)
-    return _rollup_result(warehouse, settings, sqlgen.HOURLY, params, label, time.perf_counter())
+    return _rollup_result(
+        context, warehouse, settings, sqlgen.HOURLY, params, label, time.perf_counter()
+    )
 
 
 @asset(
@@ -237,7 +252,9 @@ def metrics_daily(
     context: AssetExecutionContext, warehouse: Warehouse, settings: ModelSettings
 ) -> MaterializeResult:
     params, label = _window(context)
-    return _rollup_result(warehouse, settings, sqlgen.DAILY, params, label, time.perf_counter())
+    return _rollup_result(
+        context, warehouse, settings, sqlgen.DAILY, params, label, time.perf_counter()
+    )
 
 
 @asset(
@@ -256,6 +273,7 @@ def metrics_monthly(
     params, label = _window(context)
     start, end = month_window(params["window_start"], params["window_end"])
     return _rollup_result(
+        context,
         warehouse,
         settings,
         sqlgen.MONTHLY,
@@ -274,11 +292,12 @@ def metrics_monthly(
     backfill_policy=BackfillPolicy.single_run(),
     deps=[USER_ACTIVITY_DAILY_KEY, USERS_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "consistent_with_activity",
-            asset=ENGAGEMENT_DAILY_KEY,
-            description="DAU equals the active users of growth.user_activity_daily, "
-            "DAU <= WAU <= MAU, and 'all' is the sum of the products.",
+            ENGAGEMENT_DAILY_KEY,
+            "DAU equals the active users of growth.user_activity_daily, DAU <= WAU <= MAU, and "
+            "'all' is the sum of the products.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -287,27 +306,29 @@ def engagement_daily(context: AssetExecutionContext, warehouse: Warehouse) -> Ma
     started = time.perf_counter()
     with warehouse.transaction() as conn:
         _, written = Warehouse.run_file(conn, "rollups/engagement_daily", params)
-    with warehouse.engine.connect() as conn:
+    with warehouse.transaction() as conn:
         (c,) = Warehouse.fetch_file(conn, "checks/engagement_daily", params)
-    problems = {
-        "dau_mismatches": int(c.dau_mismatches),
-        "unordered": int(c.unordered),
-        "all_mismatches": int(c.all_mismatches),
-    }
+        problems = {
+            "dau_mismatches": int(c.dau_mismatches),
+            "unordered": int(c.unordered),
+            "all_mismatches": int(c.all_mismatches),
+        }
+        result = recorded(
+            conn,
+            context,
+            ENGAGEMENT_DAILY_KEY,
+            "consistent_with_activity",
+            not any(problems.values()),
+            AssetCheckSeverity.ERROR,
+            {**problems, "rows": int(c.rows)},
+        )
     return MaterializeResult(
         metadata={
             **window_metadata(params["window_start"], params["window_end"], label),
             "rows": written,
             "seconds": _seconds(started),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="consistent_with_activity",
-                passed=not any(problems.values()),
-                severity=AssetCheckSeverity.ERROR,
-                metadata={**problems, "rows": int(c.rows)},
-            )
-        ],
+        check_results=[result],
     )
 
 

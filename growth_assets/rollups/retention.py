@@ -17,9 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from dagster import (
-    AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     MaterializeResult,
@@ -27,6 +25,7 @@ from dagster import (
     asset,
 )
 
+from growth_assets.quality.results import check_spec, recorded
 from growth_assets.rollups import sqlgen
 from resources.settings import ModelSettings
 from resources.warehouse import Tier, Warehouse
@@ -102,11 +101,12 @@ def oldest_rows(warehouse: Warehouse) -> dict[str, datetime | None]:
     group_name="maintenance",
     kinds={"postgres"},
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "nothing_older_than_horizon",
-            asset=RETENTION_KEY,
-            description="No row older than its relation's horizon remains (tables and "
+            RETENTION_KEY,
+            "No row older than its relation's horizon remains (tables and "
             "Apache hypertables; the community tier's policies run on their own schedule).",
+            severity=AssetCheckSeverity.WARN,
         )
     ],
 )
@@ -124,6 +124,16 @@ def retention(
         if ts is not None and days[relation] and ts < now - timedelta(days=days[relation])
     }
     community = warehouse.tier() is Tier.COMMUNITY
+    with warehouse.transaction() as conn:
+        result = recorded(
+            conn,
+            context,
+            RETENTION_KEY,
+            "nothing_older_than_horizon",
+            community or not late,
+            AssetCheckSeverity.WARN,
+            {"older_than_horizon": late},
+        )
     context.log.info(f"retention: {report}")
     return MaterializeResult(
         metadata={
@@ -131,12 +141,5 @@ def retention(
             "timescaledb_tier": warehouse.tier().value,
             "seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="nothing_older_than_horizon",
-                passed=community or not late,
-                severity=AssetCheckSeverity.WARN,
-                metadata={"older_than_horizon": MetadataValue.json(late)},
-            )
-        ],
+        check_results=[result],
     )

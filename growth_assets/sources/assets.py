@@ -15,8 +15,6 @@ from typing import Any
 
 from dagster import (
     AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
     BackfillPolicy,
@@ -27,6 +25,7 @@ from dagster import (
 
 from growth_assets import partitions
 from growth_assets.metadata import window_metadata
+from growth_assets.quality.checks import raw_checks, raw_specs
 from growth_assets.sources.load import LoadStats, load_window
 from growth_assets.sources.policies import INGEST_RETRY_POLICY, fail_fast_on_credentials
 from growth_assets.sources.streams import STREAMS, StreamSpec
@@ -55,11 +54,10 @@ def ingest_result(
     window: tuple[datetime, datetime, str],
     client_metadata: dict[str, Any],
     stats: LoadStats,
-    rows_in_raw: int,
+    checks: list[AssetCheckResult],
 ) -> MaterializeResult:
     """Log a window's load and report it: metadata (window, client, rows read, written and
-    rejected) and the ``loaded_completely`` check (every keyed record of the window is in
-    ``table``; unkeyable ones are counted and kept in ``ops.rejected_events``)."""
+    rejected) and the raw checks (``growth_assets.quality.checks.raw_checks``)."""
     start, end, label = window
     context.log.info(
         f"{table} {label}: fetched {stats.fetched}, inserted {stats.inserted}, updated "
@@ -82,43 +80,31 @@ def ingest_result(
             "reject_reasons": MetadataValue.json(stats.reject_reasons),
             "load_seconds": MetadataValue.float(round(stats.seconds, 3)),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="loaded_completely",
-                passed=rows_in_raw >= stats.distinct_ids,
-                severity=AssetCheckSeverity.ERROR,
-                metadata={
-                    "distinct_ids_loaded": stats.distinct_ids,
-                    "rows_in_raw": rows_in_raw,
-                    "unkeyable_rejected": stats.rejected,
-                    "rows_outside_window": stats.outside_window,
-                },
-            ),
-        ],
+        check_results=checks,
     )
 
 
 def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
     """The raw-table asset for one stream of one source."""
 
+    partitions_def = partitions.hourly() if spec.grain == "hourly" else partitions.daily()
+
     @asset(
         key=spec.asset_key,
         description=spec.description,
         group_name="sources",
         kinds={"postgres", spec.source},
-        partitions_def=partitions.hourly() if spec.grain == "hourly" else partitions.daily(),
+        partitions_def=partitions_def,
         backfill_policy=BackfillPolicy.single_run(),
         required_resource_keys={"warehouse", spec.source},
         pool=f"source_{spec.source}",
         retry_policy=INGEST_RETRY_POLICY,
-        check_specs=[
-            AssetCheckSpec(
-                "loaded_completely",
-                asset=spec.asset_key,
-                description="Every keyed record of the window is in the raw table; records that "
-                "could not be keyed are counted in the metadata and kept in ops.rejected_events.",
-            ),
-        ],
+        check_specs=raw_specs(
+            spec.asset_key,
+            partitions_def,
+            "Every keyed record of the window is in the raw table; records that could not be "
+            "keyed are counted in the metadata and kept in ops.rejected_events.",
+        ),
     )
     @fail_fast_on_credentials
     def ingest(context: AssetExecutionContext) -> MaterializeResult:
@@ -137,12 +123,18 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
             records = fetch_in_chunks(client, spec.stream, window.start, window.end)
             stats = load_window(conn, spec, records, (window.start, window.end), label)
             cursors.flush()
-        with warehouse.engine.connect() as conn:
-            (row,) = Warehouse.fetch_file(
+        with warehouse.transaction() as conn:
+            checks = raw_checks(
                 conn,
-                "checks/raw_loaded",
-                {"window_start": window.start, "window_end": window.end},
+                context,
+                warehouse,
+                spec.asset_key,
                 raw_table=spec.raw_table,
+                source=spec.source,
+                stream=spec.stream,
+                grain=spec.grain,
+                shared=spec.shared_table is not None,
+                stats=stats,
             )
         return ingest_result(
             context,
@@ -150,7 +142,7 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
             (window.start, window.end, label),
             {**client.describe(), **client.stats(spec.stream)},
             stats,
-            int(row.rows_in_window),
+            checks,
         )
 
     return ingest

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection
 
+from growth_assets.quality.config import product_start
 from growth_assets.sources.streams import StreamSpec
 from resources.warehouse import Warehouse
 
@@ -83,8 +84,12 @@ def record_time(spec: StreamSpec, record: Any) -> datetime:
     return parse_time(dig(record, spec.time_path), spec.time_format)
 
 
-def key_record(spec: StreamSpec, record: Any, now: datetime) -> tuple[str, datetime] | Rejected:
-    """Return (source id, timestamp) for a record, or why it cannot be loaded."""
+def key_record(
+    spec: StreamSpec, record: Any, now: datetime, earliest: datetime | None = None
+) -> tuple[str, datetime] | Rejected:
+    """Return (source id, timestamp) for a record, or why it cannot be loaded. A timestamp
+    before ``earliest`` (the configured product start) belongs to no partition: rejected as
+    ancient rather than left outside every window."""
     if not isinstance(record, dict):
         return Rejected(
             "not an object",
@@ -113,6 +118,14 @@ def key_record(spec: StreamSpec, record: Any, now: datetime) -> tuple[str, datet
             source_id,
             ts,
         )
+    if earliest is not None and ts < earliest:
+        return Rejected(
+            "ancient timestamp",
+            f"timestamp {ts.isoformat()} is before the product start {earliest.date()}",
+            record,
+            source_id,
+            ts,
+        )
     return source_id, ts
 
 
@@ -127,13 +140,14 @@ def load_window(
     started = time.perf_counter()
     start, end = window
     now = datetime.now(UTC)
+    earliest = product_start()
     stats = LoadStats()
     rejects: list[Rejected] = []
 
     def rows() -> Iterable[tuple[str, datetime, str]]:
         for record in records:
             stats.fetched += 1
-            keyed = key_record(spec, record, now)
+            keyed = key_record(spec, record, now, earliest)
             if isinstance(keyed, Rejected):
                 rejects.append(keyed)
                 continue

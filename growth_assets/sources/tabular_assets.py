@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from dagster import (
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -39,6 +38,7 @@ from dagster import (
 
 from growth_assets import partitions
 from growth_assets.models.events import NORMALISERS, Normaliser, build_normalise_asset
+from growth_assets.quality.checks import raw_checks, raw_specs
 from growth_assets.sources.assets import ingest_result
 from growth_assets.sources.load import load_window
 from growth_assets.sources.policies import INGEST_RETRY_POLICY
@@ -122,25 +122,24 @@ def build_tabular_ingest_asset(source: TabularSource) -> AssetsDefinition:
     spec = stream_spec(source)
     key = raw_key(source)
     client_key = resource_key(source)
+    partitions_def = partitions.hourly() if source.grain == "hourly" else partitions.daily()
 
     @asset(
         key=key,
         description=source.description,
         group_name="sources",
         kinds={"postgres", "csv" if source.format == "csv" else source.format or "sql"},
-        partitions_def=partitions.hourly() if source.grain == "hourly" else partitions.daily(),
+        partitions_def=partitions_def,
         backfill_policy=BackfillPolicy.single_run(),
         required_resource_keys={"warehouse", client_key},
         pool=f"source_{source.name}",
         retry_policy=INGEST_RETRY_POLICY,
-        check_specs=[
-            AssetCheckSpec(
-                "loaded_completely",
-                asset=key,
-                description="Every keyed row of the window is in raw.tabular_records; rows "
-                "whose timestamp cannot be parsed are counted and kept in ops.rejected_events.",
-            ),
-        ],
+        check_specs=raw_specs(
+            key,
+            partitions_def,
+            "Every keyed row of the window is in raw.tabular_records; rows whose timestamp "
+            "cannot be parsed are counted and kept in ops.rejected_events.",
+        ),
     )
     def ingest(context: AssetExecutionContext) -> MaterializeResult:
         warehouse: Warehouse = context.resources.warehouse
@@ -154,12 +153,18 @@ def build_tabular_ingest_asset(source: TabularSource) -> AssetsDefinition:
         records = client.fetch(source.kind, window.start, window.end)
         with warehouse.transaction() as conn:
             stats = load_window(conn, spec, records, (window.start, window.end), label)
-        with warehouse.engine.connect() as conn:
-            (row,) = Warehouse.fetch_file(
+        with warehouse.transaction() as conn:  # after the load's commit: GX reads it too
+            checks = raw_checks(
                 conn,
-                "checks/shared_raw_loaded",
-                {"source": source.name, "window_start": window.start, "window_end": window.end},
+                context,
+                warehouse,
+                key,
                 raw_table=SHARED_TABLE,
+                source=source.name,
+                stream=source.kind,
+                grain=source.grain,
+                shared=True,
+                stats=stats,
             )
         return ingest_result(
             context,
@@ -167,7 +172,7 @@ def build_tabular_ingest_asset(source: TabularSource) -> AssetsDefinition:
             (window.start, window.end, label),
             client.describe(),
             stats,
-            int(row.rows_in_window),
+            checks,
         )
 
     return ingest

@@ -1,6 +1,7 @@
 -- Validate staged_events and replace one (source, stream, window) slice of growth.events and
 -- of the normalise-stage rejects, inside the caller's transaction. Parameters: :source,
--- :stream, :window_start, :window_end, :reporting_currency, :partition.
+-- :stream, :window_start, :window_end, :reporting_currency, :partition, :product_start (the
+-- configured day the product existed from: anything earlier is an "ancient" timestamp).
 --
 -- event_id = md5(source:source_id:event_type) read as a uuid: stable across re-runs, so the
 -- same source object can never become two events.
@@ -33,6 +34,8 @@ SELECT
         WHEN et.event_type IS NULL
             THEN 'event type ' || quote_literal(s.event_type) || ' is not in the vocabulary'
         WHEN s.occurred_at > now() + interval '1 hour' THEN 'timestamp in the future'
+        WHEN s.occurred_at < CAST(:product_start AS timestamptz)
+            THEN 'timestamp before the product start'
         WHEN s.currency IS NOT NULL AND cur.code IS NULL
             THEN 'unknown currency ' || quote_literal(upper(s.currency))
         WHEN et.carries_value AND v.value_major IS NULL THEN 'missing amount'
