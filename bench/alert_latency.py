@@ -74,6 +74,8 @@ def trial(n: int, warehouse: Warehouse, instance: DagsterInstance, timeout: floa
     product = f"bench-{n}"
     with warehouse.engine.connect() as conn:
         newest = conn.execute(sa.text("SELECT max(day) FROM growth.metrics_daily")).scalar()
+    if newest is None:
+        raise RuntimeError("growth.metrics_daily is empty: build the demo warehouse first")
     days = [newest - timedelta(days=30 - i) for i in range(31)]
     churn = [3 + (i % 3) for i in range(30)] + [60]
     with warehouse.transaction() as conn:
