@@ -205,18 +205,20 @@ def events_in(db: str) -> int:
 
 @dataclass
 class Built:
-    """Built warehouses of this run, by world, so measurements share one build."""
+    """Built warehouses of this run, by world, so measurements share one build; ``prefix``
+    keeps concurrent runs' databases apart."""
 
+    prefix: str = "bench"
     dbs: dict[World, tuple[str, dict[str, Any]]] = field(default_factory=dict)
 
     def get(self, world: World, tag: str) -> tuple[str, dict[str, Any]]:
         if world not in self.dbs:
             info = world.ensure()
-            db = f"bench_{tag}_built"
+            db = f"{self.prefix}_{tag}_built"
             eng = admin()
             generate.clone(eng, info["database"], db)
             eng.dispose()
-            build = run_build(db, world.first, world.last, f"bench_{tag}")
+            build = run_build(db, world.first, world.last, f"{self.prefix}_{tag}")
             self.dbs[world] = (db, {**build, "events": info["events"]})
         return self.dbs[world]
 

@@ -337,7 +337,7 @@ def main() -> None:
         }
         rows += [row(label, result["peer_dlt"][k], fmt) for k, label, fmt in keys]
 
-    built = models.Built()
+    built = models.Built(prefix=f"bench{os.getpid()}")
     try:
         rows += model_measurements(chosen, args, result, built)
     finally:
