@@ -14,6 +14,10 @@ Measurements (``--only`` picks some; all by default):
 * ``peer_dlt``: the first ``PEER_DAYS`` days of those payloads loaded by our path and by dlt
   into fresh databases of the same server, in the same repetition (``bench/peer_dlt.py``;
   needs the ``bench`` extra, which ``make bench`` installs).
+* ``design_build``, ``scale``, ``incremental``, ``bi_latency``, ``orchestration``: the model
+  benchmarks on generated warehouses (``bench/models.py``; worlds of canonical events written
+  by ``bench/generate.py``, models built by the project's assets). ``--sizes`` sets the scale
+  points (events), ``--bi-events`` / ``--incremental-events`` the world those two use.
 
 Results go to ``bench/results/latest.json`` and ``bench/results/latest.md`` with the machine
 description and the exact command; BENCHMARKS.md quotes them.
@@ -36,7 +40,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench import ingest, peer_dlt
+from bench import ingest, models, peer_dlt
 from growth_assets.environment import local_url
 from resources.clients import DemoSettings
 
@@ -152,17 +156,135 @@ def peer_run(records: list[dict[str, Any]], rep: int) -> dict[str, Any]:
     }
 
 
+MEASUREMENTS = [
+    "demo_build",
+    "ingest",
+    "peer_dlt",
+    "design_build",
+    "orchestration",
+    "scale",
+    "bi_latency",
+    "incremental",
+]
+
+
+def model_measurements(
+    chosen: list[str], args: argparse.Namespace, result: dict[str, Any], built: models.Built
+) -> list[str]:
+    """Measurements 3, 4, 5, 6 and 8 (``bench/models.py``); fills ``result``, returns rows."""
+    rows: list[str] = []
+    design = models.design_world(args.design_users, args.design_days)
+    if "design_build" in chosen:
+        runs = models.design_build(args.repeat, design)
+        keys: tuple[tuple[str, str, str], ...] = (
+            ("build_s", "design scale: build of every model and check (s)", "{:.1f}"),
+            ("peak_rss_mb", "design scale: build, peak RSS of the process (MB)", "{:.0f}"),
+            (
+                "server_peak_private_mb",
+                "design scale: server backends, peak private (MB)",
+                "{:.0f}",
+            ),
+            ("pandas_s", "design scale: pandas, same metrics (s)", "{:.1f}"),
+            ("pandas_rss_mb", "design scale: pandas, peak RSS (MB)", "{:.0f}"),
+            ("pandas_vs_build", "design scale: pandas time / build time", "{:.1f}×"),
+        )
+        result["design_build"] = {
+            "events": runs[0]["events"],
+            **{k: summarise([r[k] for r in runs]) for k, _, _ in keys},
+            "runs": runs,
+        }
+        rows += [row(label, result["design_build"][k], fmt) for k, label, fmt in keys]
+    if "orchestration" in chosen:
+        orch = models.orchestration(args.repeat, built, design)
+        result["orchestration"] = orch
+        for executor in ("in_process", "multiprocess"):
+            runs = orch[executor]
+            for r in runs:
+                r["wall_vs_sql"] = r["wall_s"] / max(r["sql_s"], 1e-9)
+                r["wall_vs_steps"] = r["process_wall_s"] / max(r["steps_s"], 1e-9)
+            keys = (
+                ("process_wall_s", f"hourly run, {executor}: process wall (s)", "{:.1f}"),
+                ("wall_s", f"hourly run, {executor}: runs' wall, imports excluded (s)", "{:.1f}"),
+                ("steps_s", f"hourly run, {executor}: inside steps (s)", "{:.1f}"),
+                ("sql_s", f"hourly run, {executor}: SQL, this process (s)", "{:.2f}"),
+                ("wall_vs_sql", f"hourly run, {executor}: runs' wall / SQL", "{:.1f}×"),
+            )
+            orch[f"{executor}_summary"] = {k: summarise([r[k] for r in runs]) for k, _, _ in keys}
+            rows += [row(label, orch[f"{executor}_summary"][k], fmt) for k, label, fmt in keys]
+    if "scale" in chosen:
+        result["scale"] = {}
+        for events in args.sizes:
+            # A 20M build takes most of an hour here: points above 10M run once.
+            reps = args.repeat if events < 10_000_000 else 1
+            runs = [models.scale_run(events, rep, built) for rep in range(reps)]
+            keys = (
+                ("build_s", "build time (s)", "{:.1f}"),
+                ("peak_rss_mb", "build, peak RSS (MB)", "{:.0f}"),
+                ("server_peak_private_mb", "server backends, peak private (MB)", "{:.0f}"),
+            )
+            entry = {k: summarise([r[k] for r in runs]) for k, _, _ in keys}
+            result["scale"][str(events)] = {"events": runs[0]["events"], **entry, "runs": runs}
+            rows += [
+                row(f"{runs[0]['events']:,} events: {label}", entry[k], fmt)
+                for k, label, fmt in keys
+            ]
+    if "bi_latency" in chosen:
+        bi = models.bi_latency(args.bi_events, max(3, args.repeat), args.samples, built)
+        refresh = summarise([r["total_s"] for r in bi["day_refresh"]])
+        bi["day_refresh_summary"] = refresh
+        result["bi_latency"] = bi
+        rows.append(
+            row(f"{bi['events']:,} events: one day's rollup refresh (s)", refresh, "{:.2f}")
+        )
+        for name, q in bi["queries"].items():
+            rows.append(
+                f"| {name}: p50 / p95 / max (ms) | {q['p50_ms']:.1f} | {q['p95_ms']:.1f} | "
+                f"{q['max_ms']:.1f} | {q['samples']} |"
+            )
+    if "incremental" in chosen:
+        inc = models.incremental(args.incremental_events, max(3, args.repeat), built)
+        for history in ("month", "year"):
+            runs = inc["runs"][history]
+            inc[f"{history}_wall_s"] = summarise([r["process_wall_s"] for r in runs])
+            inc[f"{history}_sql_s"] = summarise([r["sql_s"] for r in runs])
+            rows += [
+                row(
+                    f"new day after a {history} of history: wall (s)",
+                    inc[f"{history}_wall_s"],
+                    "{:.1f}",
+                ),
+                row(
+                    f"new day after a {history} of history: SQL (s)",
+                    inc[f"{history}_sql_s"],
+                    "{:.2f}",
+                ),
+            ]
+        inc["year_vs_month_wall"] = inc["year_wall_s"]["median"] / inc["month_wall_s"]["median"]
+        inc["year_vs_month_sql"] = inc["year_sql_s"]["median"] / inc["month_sql_s"]["median"]
+        rows.append(
+            f"| year / month history, wall; SQL | {inc['year_vs_month_wall']:.2f}× | "
+            f"{inc['year_vs_month_sql']:.2f}× | | |"
+        )
+        result["incremental"] = inc
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scale", choices=sorted(SCALES), default="default")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument(
-        "--only", nargs="+", choices=["demo_build", "ingest", "peer_dlt"], default=None
-    )
+    parser.add_argument("--only", nargs="+", choices=MEASUREMENTS, default=None)
+    parser.add_argument("--sizes", nargs="+", type=int, default=[1_000_000, 5_000_000, 20_000_000])
+    parser.add_argument("--bi-events", type=int, default=20_000_000)
+    parser.add_argument("--incremental-events", type=int, default=20_000_000)
+    parser.add_argument("--samples", type=int, default=50, help="dashboard query samples")
+    parser.add_argument("--design-users", type=int, default=models.DESIGN_USERS)
+    parser.add_argument("--design-days", type=int, default=models.DESIGN_DAYS)
+    parser.add_argument("--output", default="latest", help="results file stem under bench/results/")
     args = parser.parse_args()
-    chosen = args.only or ["demo_build", "ingest", "peer_dlt"]
+    chosen = args.only or list(MEASUREMENTS)
 
     result: dict[str, Any] = {
         "command": " ".join([".venv/bin/python -m bench.run", *sys.argv[1:]]),
@@ -185,7 +307,7 @@ def main() -> None:
         records = ingest.mixpanel_records(demo)
     if "ingest" in chosen:
         runs = [ingest_run(records, i) for i in range(args.repeat)]
-        keys = (
+        keys: tuple[tuple[str, str, str], ...] = (
             ("copy_rows_per_s", "binary COPY into an unindexed table (rows/s)", "{:,.0f}"),
             ("raw_rows_per_s", "raw load: key, COPY, upsert, rejects (rows/s)", "{:,.0f}"),
             ("canonical_rows_per_s", "canonical load: validate, ids, replace (rows/s)", "{:,.0f}"),
@@ -215,8 +337,14 @@ def main() -> None:
         }
         rows += [row(label, result["peer_dlt"][k], fmt) for k, label, fmt in keys]
 
+    built = models.Built(prefix=f"bench{os.getpid()}")
+    try:
+        rows += model_measurements(chosen, args, result, built)
+    finally:
+        built.drop_all()
+
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2, default=str))
+    (RESULTS / f"{args.output}.json").write_text(json.dumps(result, indent=2, default=str))
     table = "\n".join(
         [
             f"Command: `{result['command']}` ({result['when']}, {result['machine']['cpus']} cores, "
@@ -227,7 +355,7 @@ def main() -> None:
             *rows,
         ]
     )
-    (RESULTS / "latest.md").write_text(table + "\n")
+    (RESULTS / f"{args.output}.md").write_text(table + "\n")
     print(table)
 
 
