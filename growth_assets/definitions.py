@@ -7,7 +7,7 @@ from dagster import AssetsDefinition, Definitions, definitions
 from growth_assets.alerts.sensors import SENSORS
 from growth_assets.cohorts.assets import COHORT_ASSETS
 from growth_assets.environment import build_resources, sources_config
-from growth_assets.jobs import jobs
+from growth_assets.jobs import RUN_EXECUTOR, jobs
 from growth_assets.models.daily import users
 from growth_assets.models.events import NORMALISE_ASSETS
 from growth_assets.models.fx import fx_rates
@@ -55,6 +55,7 @@ def build_definitions() -> Definitions:
                 schedules=[*STRIPE_SCHEDULES, *build_rollup_schedules(all_jobs)],
                 sensors=[*SENSORS, build_late_data_sensor(all_jobs)],
                 resources=build_resources(tabular),
+                executor=RUN_EXECUTOR,  # runs launched by automation and sensors too
             )
         )
     )

@@ -10,7 +10,7 @@ unpartitioned retention asset. All run at most two steps at a time, one per core
 from collections.abc import Sequence
 from typing import Any
 
-from dagster import AssetKey, AssetSelection, define_asset_job, multiprocess_executor
+from dagster import AssetKey, AssetSelection, define_asset_job, in_process_executor
 
 from growth_assets import partitions
 from growth_assets.cohorts.assets import COHORT_KEYS
@@ -50,7 +50,11 @@ DAILY_KEYS: list[AssetKey] = [
 ]
 HOURLY_ROLLUP_KEYS: list[AssetKey] = [METRICS_HOURLY_KEY]
 
-_EXECUTOR = multiprocess_executor.configured({"max_concurrent": 2})
+# Every run executes its steps in one process. The steps are SQL the server does; a process
+# per step (the multiprocess executor) re-imported the code location and Great Expectations
+# each time: an hourly run of one partition took 94x its SQL time that way, 24x in process
+# (BENCHMARKS.md, orchestration). Pools (one per source) are honoured by this executor too.
+RUN_EXECUTOR = in_process_executor
 
 
 _JOBS = (
@@ -90,7 +94,7 @@ def jobs(extra_hourly: Sequence[AssetKey] = (), extra_daily: Sequence[AssetKey] 
             name,
             selection=AssetSelection.assets(*keys, *extra.get(name, [])),
             partitions_def=partitions_def(),
-            executor_def=_EXECUTOR,
+            executor_def=RUN_EXECUTOR,
             description=description,
         )
         for name, keys, partitions_def, description in _JOBS

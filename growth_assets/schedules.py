@@ -41,10 +41,11 @@ from dagster import (
     TimeWindowPartitionsDefinition,
     WeeklyPartitionsDefinition,
     define_asset_job,
-    multiprocess_executor,
     partition_loading_context,
     schedule,
 )
+
+from growth_assets.jobs import RUN_EXECUTOR
 
 DEFAULT_MINUTE = 10
 TRIGGER_TAG = "growth/trigger"
@@ -141,7 +142,7 @@ def build_ingestion_schedule(
         target.job_name,
         selection=AssetSelection.assets(*target.keys),
         partitions_def=target.partitions_def,
-        executor_def=multiprocess_executor.configured({"max_concurrent": 2}),
+        executor_def=RUN_EXECUTOR,
         description=f"Ingest every {target.grain}-partitioned source (scheduled).",
     )
 
