@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import matplotlib
 
 matplotlib.use("Agg")
+from matplotlib.dates import DateFormatter, MonthLocator
 from matplotlib.figure import Figure
 
 matplotlib.rcParams.update(
@@ -212,6 +213,9 @@ def revenue_trend(
     width = 0.8 if grain == "week" else 25  # days; a bar starts at its day or month
     _highlight(ax, highlight)
     ax.bar(xs, ys, width=width, align="edge", color=COLORS["revenue"])  # type: ignore[arg-type]
+    if grain == "month":
+        ax.xaxis.set_major_locator(MonthLocator())  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_formatter(DateFormatter("%b %Y"))  # type: ignore[no-untyped-call]
     ax.yaxis.set_major_formatter(_money)
     _title(ax, title)
     fig.autofmt_xdate()

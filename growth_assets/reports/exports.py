@@ -6,14 +6,17 @@ the report's ``exports/`` folder. Views of later stages are exported once they e
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import sqlalchemy as sa
 
 from growth_assets.reports.data import view_exists
 from growth_assets.reports.periods import Period
+from resources import sqlfiles
 from resources.warehouse import Warehouse
 
 EXPORT_VIEWS = (
@@ -36,11 +39,9 @@ class Export:
     parquet: Path
 
 
-def _frame(rows: list[Any]) -> pl.DataFrame:
-    if not rows:
-        return pl.DataFrame()
-    columns = list(rows[0]._mapping.keys())
-    data = {c: [r._mapping[c] for r in rows] for c in columns}
+def _frame(columns: list[str], rows: Sequence[Any]) -> pl.DataFrame:
+    """Rows as a frame; an empty result keeps its columns (a CSV with its header)."""
+    data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
     return pl.DataFrame(data, strict=False)
 
 
@@ -52,8 +53,9 @@ def write_exports(warehouse: Warehouse, period: Period, folder: Path) -> list[Ex
         for view in EXPORT_VIEWS:
             if not view_exists(conn, f"analytics.{view}"):
                 continue
-            rows = Warehouse.fetch_file(conn, f"reports/export/{view}", params)
-            frame = _frame(rows)
+            sql = sqlfiles.strip_comments(sqlfiles.render(f"reports/export/{view}"))
+            result = conn.execute(sa.text(sql), params)
+            frame = _frame(list(result.keys()), result.all())
             csv, parquet = folder / f"{view}.csv", folder / f"{view}.parquet"
             frame.write_csv(csv)
             frame.write_parquet(parquet)
