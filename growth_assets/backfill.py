@@ -25,10 +25,19 @@ from growth_assets.definitions import assets_for
 from growth_assets.jobs import DAILY_KEYS, HOURLY_KEYS, HOURLY_ROLLUP_KEYS
 from growth_assets.models.events import FX_RATES_KEY
 from growth_assets.partitions import RANGE_END_TAG, RANGE_START_TAG, range_tags
+from growth_assets.reports.assets import MONTHLY_REPORT_KEY, REPORT_ASSETS, WEEKLY_REPORT_KEY
+from growth_assets.reports.periods import last_complete
 from growth_assets.sources.tabular_assets import tabular_keys
 from growth_assets.sources.tabular_config import EMPTY, TabularConfig
 
-__all__ = ["RANGE_END_TAG", "RANGE_START_TAG", "CheckOutcome", "materialize_days", "range_tags"]
+__all__ = [
+    "RANGE_END_TAG",
+    "RANGE_START_TAG",
+    "CheckOutcome",
+    "materialize_days",
+    "materialize_reports",
+    "range_tags",
+]
 
 # Per-partition events are DEBUG; a backfill of thousands of partitions logs INFO and up only.
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -85,5 +94,37 @@ def materialize_days(
             run_config=QUIET,
         )
         steps[name] = time.perf_counter() - started
+        checks.extend(_outcomes(result.get_asset_check_evaluations()))
+    return steps, checks
+
+
+def materialize_reports(
+    last: date,
+    resources: dict[str, Any],
+    instance: DagsterInstance,
+    tabular: TabularConfig = EMPTY,
+) -> tuple[dict[str, float], list[CheckOutcome]]:
+    """The reports of the last complete ISO week and calendar month ending on or before
+    ``last``: two partitions, not the whole history (a backfill from the UI renders more).
+    ``resources`` must hold ``report_settings``."""
+    assets = [*assets_for(tabular), *REPORT_ASSETS]
+    steps: dict[str, float] = {}
+    checks: list[CheckOutcome] = []
+    for key, grain in ((WEEKLY_REPORT_KEY, "week"), (MONTHLY_REPORT_KEY, "month")):
+        period = last_complete(grain, last)  # type: ignore[arg-type]
+        key_name = f"{period.start:%Y-%m-%d}"
+        pdef = next(a for a in REPORT_ASSETS if key in a.keys).partitions_def
+        if pdef is None or key_name not in pdef.get_partition_keys():
+            continue  # the data does not cover a whole period yet
+        started = time.perf_counter()
+        result = materialize(
+            assets,
+            selection=[key],
+            resources=resources,
+            instance=instance,
+            partition_key=key_name,
+            run_config=QUIET,
+        )
+        steps[f"{grain}ly report {period.label}"] = time.perf_counter() - started
         checks.extend(_outcomes(result.get_asset_check_evaluations()))
     return steps, checks

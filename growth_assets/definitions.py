@@ -15,6 +15,7 @@ from growth_assets.models.late_data import build_late_data_sensor
 from growth_assets.models.subscriptions import subscriptions
 from growth_assets.operations import with_operations
 from growth_assets.quality.freshness import with_freshness
+from growth_assets.reports.assets import REPORT_ASSETS
 from growth_assets.rollups.assets import ROLLUP_ASSETS
 from growth_assets.rollups.retention import retention
 from growth_assets.rollups.schedules import build_rollup_schedules
@@ -50,7 +51,7 @@ def build_definitions() -> Definitions:
     return with_freshness(
         with_operations(
             Definitions(
-                assets=assets_for(tabular),
+                assets=[*assets_for(tabular), *REPORT_ASSETS],
                 jobs=all_jobs,
                 schedules=[*STRIPE_SCHEDULES, *build_rollup_schedules(all_jobs)],
                 sensors=[*SENSORS, build_late_data_sensor(all_jobs)],

@@ -18,6 +18,7 @@ from typing import Any
 from dagster import EnvVar
 
 from growth_assets.alerts.deliver import channels_from_env
+from growth_assets.reports.settings import report_settings_from_env
 from growth_assets.sources.streams import SOURCES
 from growth_assets.sources.tabular_assets import tabular_resources
 from growth_assets.sources.tabular_config import EMPTY, TabularConfig, load_config
@@ -114,4 +115,5 @@ def build_resources(tabular: TabularConfig | None = None) -> dict[str, Any]:
         resources[source] = source_client(source, env, demo)
     resources.update(tabular_resources(sources_config() if tabular is None else tabular))
     resources["alert_channels"] = channels_from_env()
+    resources["report_settings"] = report_settings_from_env(os.environ)
     return resources

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # install_system_deps.sh — install the system packages the growth-assets
 # warehouse needs: the PostgreSQL 15 server binaries and, if at all possible,
-# the TimescaleDB extension built for PostgreSQL 15.
+# the TimescaleDB extension built for PostgreSQL 15; and headless Chromium
+# (Debian package `chromium`), which prints the board reports to PDF and which
+# the report tests render the HTML with.
 #
 # Why build TimescaleDB: Debian 12 (bookworm) ships no TimescaleDB package and
 # the only reachable package sources are the Debian archive and PyPI, so the
@@ -18,6 +20,8 @@
 #   * idempotent: when everything is already installed it is a fast no-op;
 #   * `apt-get update` runs at most once, and only when an install needs it;
 #   * a missing PostgreSQL 15 that cannot be installed is fatal (exit 1);
+#   * a Chromium that cannot be installed is NOT fatal here (reports are written
+#     without their PDF); the report tests then fail with a clear message on CI;
 #   * a TimescaleDB that cannot be installed is NOT fatal: a message goes to
 #     stderr and the script exits 0, and the warehouse runs on plain
 #     PostgreSQL (scripts/warehouse only preloads timescaledb when present);
@@ -329,8 +333,20 @@ build_timescaledb() {
   log "TimescaleDB $(timescaledb_version) installed for PostgreSQL ${PG_MAJOR} in $((SECONDS - start)) s (log: ${BUILD_LOG})"
 }
 
+# --- Chromium (headless: report PDFs and the report rendering tests) ---------
+CHROMIUM_PACKAGE=chromium
+ensure_chromium() {
+  if command -v chromium >/dev/null 2>&1 || pkg_installed "${CHROMIUM_PACKAGE}"; then
+    return 0
+  fi
+  log "headless Chromium missing; installing ${CHROMIUM_PACKAGE}"
+  apt_install "${CHROMIUM_PACKAGE}" \
+    || log "WARNING: could not install ${CHROMIUM_PACKAGE}: reports get no PDF and the report rendering test fails on CI"
+}
+
 main() {
   ensure_postgresql
+  ensure_chromium
   if [[ "${TIMESCALEDB_REBUILD:-0}" != 1 ]] && timescaledb_installed; then
     log "PostgreSQL ${PG_MAJOR} and TimescaleDB $(timescaledb_version) already installed; nothing to do"
     exit 0

@@ -3,6 +3,7 @@ nothing, and the planted churn spike is in the daily rollup."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +18,9 @@ SCALE = {"GROWTH_DEMO_USERS": "3000", "GROWTH_DEMO_DAYS": "45", "GROWTH_DEMO_SEE
 
 
 @pytest.fixture
-def demo_env(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
+def demo_env(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Warehouse:
     monkeypatch.setenv("GROWTH_WAREHOUSE_URL", warehouse.url)
+    monkeypatch.setenv("GROWTH_REPORTS_DIR", str(tmp_path / "reports"))
     for name, value in SCALE.items():
         monkeypatch.setenv(name, value)
     return warehouse
@@ -52,6 +54,13 @@ def test_demo_builds_and_rerun_changes_nothing(
     assert numbers(demo_env) == before
     text = format_summary(first)
     assert "Rows per table:" in text and "growth.events" in text and "Checks:" in text
+    # the board reports of the last complete week and month, and only those
+    assert [Path(r).parent.name for r in first.reports] == ["2024-12-09", "2024-11-01"]
+    assert all(r in text for r in first.reports)
+    assert sorted(k for k in first.steps if "report" in k) == [
+        "monthly report 2024-11",
+        "weekly report 2024-W50",
+    ]
 
     world = get_world(DemoConfig(seed=11, users=3000, days=45))
     planted = world.planted_bad_records()

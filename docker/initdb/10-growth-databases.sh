@@ -30,3 +30,16 @@ done
 # setting tells which tier the server runs (community: continuous aggregates available).
 "${psql[@]}" --dbname "${GROWTH_DB}" -c "CREATE EXTENSION IF NOT EXISTS timescaledb"
 "${psql[@]}" --dbname "${GROWTH_DB}" -Atc "SHOW timescaledb.license"
+
+# The read-only login of the grafana service: a member of growth_bi, which migration 0009
+# grants the analytics views to (and nothing else). growth_bi is created here when missing;
+# the migration then finds it and only grants. Roles are cluster-wide: created once.
+GRAFANA_DB_USER="${GRAFANA_DB_USER:-growth_grafana}"
+if [[ -n "${GRAFANA_DB_PASSWORD:-}" ]]; then
+  "${psql[@]}" -v user="${GRAFANA_DB_USER}" -v password="${GRAFANA_DB_PASSWORD}" <<'SQL'
+SELECT 'CREATE ROLE growth_bi NOLOGIN'
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'growth_bi') \gexec
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE growth_bi', :'user', :'password')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
+SQL
+fi

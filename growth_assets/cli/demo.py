@@ -11,17 +11,21 @@ import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from dagster import DagsterInstance
 
 from growth_assets import partitions
-from growth_assets.backfill import CheckOutcome, materialize_days
+from growth_assets.backfill import CheckOutcome, materialize_days, materialize_reports
 from growth_assets.cli.runtime import apply_backfill_settings
 from growth_assets.definitions import build_definitions
 from growth_assets.demo.fingerprint import Preparation, prepare_warehouse
 from growth_assets.demo.world import get_world
 from growth_assets.environment import demo_settings, warehouse_url
+from growth_assets.reports.assets import report_folder
+from growth_assets.reports.periods import last_complete
+from growth_assets.reports.settings import report_settings_from_env
 from resources.warehouse import Warehouse
 
 
@@ -35,6 +39,7 @@ class DemoSummary:
     tables: list[tuple[str, int]] = field(default_factory=list)
     kpis: list[Any] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -85,6 +90,16 @@ def run_demo(instance: DagsterInstance) -> DemoSummary:
     resources = build_definitions().resources
     run_steps, checks = materialize_days(first, last, dict(resources or {}), instance)
     steps.update(run_steps)
+    # The board reports of the last complete week and month only (two partitions): the
+    # history's other periods are a backfill away in the UI.
+    report_steps, report_checks = materialize_reports(last, dict(resources or {}), instance)
+    steps.update(report_steps)
+    checks.extend(report_checks)
+    settings = report_settings_from_env()
+    reports = [
+        str(report_folder(settings, last_complete(grain, last)) / "report.html")
+        for grain in ("week", "month")
+    ]
 
     with warehouse.engine.connect() as conn:
         tables = [
@@ -100,6 +115,7 @@ def run_demo(instance: DagsterInstance) -> DemoSummary:
         tables=tables,
         kpis=kpis,
         checks=checks,
+        reports=[r for r in reports if Path(r).exists()],
     )
 
 
@@ -125,6 +141,9 @@ def format_summary(s: DemoSummary) -> str:
         "",
         f"Checks: {len(s.checks) - len(s.failed_checks)} passed, {len(s.failed_checks)} failed",
         *(f"  FAILED {c.severity}: {c.asset} {c.check}" for c in s.failed_checks),
+        "",
+        "Reports (open in a browser; CSV/Parquet exports next to them):",
+        *(f"  {path}" for path in s.reports),
         "",
         f"Done in {s.seconds:.1f} s.",
     ]

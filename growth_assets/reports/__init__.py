@@ -1,0 +1,1 @@
+"""Reports: weekly and monthly board reports (self-contained HTML), CSV/Parquet exports."""

@@ -1,0 +1,4 @@
+-- Export: daily KPIs of the report period.
+SELECT * FROM analytics.metrics_daily
+WHERE day >= :start AND day < :end
+ORDER BY day, product_id
