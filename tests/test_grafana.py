@@ -1,10 +1,6 @@
 """Grafana (docker/grafana/): the provisioning is consistent with compose.yaml, the read-only
 login the init script creates reads the analytics views, and every dashboard panel's SQL
-runs as the BI role on the demo world and returns rows.
-
-Panels on views that later stages add (issue 5's growth analytics, issue 6's quality) are
-skipped, naming the view, while the view is absent from the migrations here: once merged
-they run like the others (drop their entries from AFTER_MERGE then)."""
+runs as the BI role on the demo world and returns rows."""
 
 from __future__ import annotations
 
@@ -29,13 +25,6 @@ REPO = Path(__file__).resolve().parents[1]
 DOCKER = REPO / "docker"
 GRAFANA = DOCKER / "grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
-AFTER_MERGE = {
-    "analytics.mrr_monthly": "issue 5 (SaaS analytics, migration 0015)",
-    "analytics.growth_accounting": "issue 5 (cohorts, migration 0014)",
-    "analytics.retention_heatmap": "issue 5 (cohorts, migration 0014)",
-    "analytics.funnel_conversion": "issue 5 (SaaS analytics, migration 0015)",
-    "analytics.quality_scorecard": "issue 6 (data quality, migration 0016)",
-}
 FROM = f"'{FIRST:%Y-%m-%d}T00:00:00Z'"
 TO = f"'{LAST:%Y-%m-%d}T23:59:59Z'"
 
@@ -168,8 +157,6 @@ def test_every_panel_returns_rows_as_the_bi_role(
             for view in sorted(set(re.findall(r"\banalytics\.\w+", target["rawSql"]))):
                 present = conn.execute(sa.text("SELECT to_regclass(:v)"), {"v": view}).scalar()
                 if present is None:
-                    if view in AFTER_MERGE:
-                        pytest.skip(f"{view} is not deployed on this branch: {AFTER_MERGE[view]}")
                     pytest.fail(f"panel {panel['title']!r} reads {view}, which does not exist")
     with login(demo_warehouse, "growth_bi") as bi, bi.connect() as conn:
         for target in panel["targets"]:

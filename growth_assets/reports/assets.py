@@ -28,17 +28,27 @@ from dagster import (
 )
 
 from growth_assets import partitions
+from growth_assets.cohorts.assets import GROWTH_ACCOUNTING_KEY, RETENTION_TRIANGLE_KEY
 from growth_assets.models.daily import METRICS_DAILY_KEY
 from growth_assets.reports import browser, data, render
 from growth_assets.reports.exports import write_exports
 from growth_assets.reports.periods import Grain, Period
 from growth_assets.reports.settings import ReportSettings
 from growth_assets.rollups.assets import ENGAGEMENT_DAILY_KEY, METRICS_MONTHLY_KEY
+from growth_assets.saas.assets import FUNNEL_KEY, MRR_MONTHLY_KEY
 from resources.warehouse import Warehouse
 
 WEEKLY_REPORT_KEY = AssetKey(["reports", "weekly"])
 MONTHLY_REPORT_KEY = AssetKey(["reports", "monthly"])
-INPUT_KEYS = [METRICS_DAILY_KEY, METRICS_MONTHLY_KEY, ENGAGEMENT_DAILY_KEY]
+INPUT_KEYS = [
+    METRICS_DAILY_KEY,
+    METRICS_MONTHLY_KEY,
+    ENGAGEMENT_DAILY_KEY,
+    GROWTH_ACCOUNTING_KEY,
+    RETENTION_TRIANGLE_KEY,
+    MRR_MONTHLY_KEY,
+    FUNNEL_KEY,
+]
 CRON = {"week": "0 6 * * 1", "month": "0 6 1 * *"}
 FOLDER = {"week": "weekly", "month": "monthly"}
 
