@@ -30,6 +30,7 @@ from dagster import (
 from growth_assets import partitions
 from growth_assets.metadata import window_metadata
 from growth_assets.sources.streams import StreamSpec, streams_of
+from resources.locks import lock_window
 from resources.settings import ModelSettings
 from resources.warehouse import Warehouse
 
@@ -131,6 +132,7 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
         }
         per_stream: dict[str, dict[str, Any]] = {}
         with warehouse.transaction() as conn:
+            lock_window(conn, norm.key.to_user_string(), window.start, window.end)
             for stream in norm.streams:
                 params = {**base, "stream": stream}
                 Warehouse.run_file(conn, "models/stage_events_table")
