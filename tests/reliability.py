@@ -34,21 +34,28 @@ _COLUMNS = sa.text(
 )
 
 
-def table_columns(warehouse: Warehouse, tables: set[str] | None = None) -> dict[str, list[str]]:
+def table_columns(
+    warehouse: Warehouse, tables: set[str] | None = None, skip: frozenset[str] = frozenset()
+) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     with warehouse.engine.connect() as conn:
         for tbl, col in conn.execute(_COLUMNS, {"schemas": list(SCHEMAS)}):
             if tbl in SKIP_TABLES or (tables is not None and tbl not in tables):
                 continue
+            if f"{tbl}.{col}" in skip:
+                continue
             out.setdefault(tbl, []).append(col)
     return out
 
 
-def digests(warehouse: Warehouse, tables: set[str] | None = None) -> dict[str, str]:
-    """{table: md5 of its sorted rows} (the data columns only; see the module docstring)."""
+def digests(
+    warehouse: Warehouse, tables: set[str] | None = None, skip: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """{table: md5 of its sorted rows} (the data columns only; see the module docstring);
+    ``skip``: further ``schema.table.column`` names to leave out."""
     out = {}
     with warehouse.engine.connect() as conn:
-        for tbl, cols in table_columns(warehouse, tables).items():
+        for tbl, cols in table_columns(warehouse, tables, skip).items():
             select = ", ".join(quote_ident(c) for c in cols)
             sql = (
                 f"SELECT count(*) AS n, md5(coalesce(string_agg(r, '|' ORDER BY r), '')) AS d "
