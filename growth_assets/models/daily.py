@@ -21,6 +21,7 @@ from growth_assets import partitions
 from growth_assets.metadata import window_metadata
 from growth_assets.models.events import NORMALISERS
 from growth_assets.quality.results import check_spec, recorded
+from resources.locks import lock_window
 from resources.warehouse import Warehouse
 
 USERS_KEY = AssetKey(["growth", "users"])
@@ -57,6 +58,8 @@ def users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRe
     params, label = _window(context)
     started = time.perf_counter()
     with warehouse.transaction() as conn:
+        window = context.partition_time_window
+        lock_window(conn, USERS_KEY.to_user_string(), window.start, window.end)
         (merged,) = Warehouse.run_file(conn, "models/upsert_users", params)
     with warehouse.transaction() as conn:
         (check,) = Warehouse.fetch_file(conn, "checks/users_cover_events", params)

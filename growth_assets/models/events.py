@@ -29,6 +29,7 @@ from growth_assets.metadata import window_metadata
 from growth_assets.quality.checks import canonical_checks, canonical_specs
 from growth_assets.quality.config import product_start
 from growth_assets.sources.streams import StreamSpec, streams_of
+from resources.locks import lock_window
 from resources.settings import ModelSettings
 from resources.warehouse import Warehouse
 
@@ -134,6 +135,7 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
         }
         per_stream: dict[str, dict[str, Any]] = {}
         with warehouse.transaction() as conn:
+            lock_window(conn, norm.key.to_user_string(), window.start, window.end)
             for stream in norm.streams:
                 params = {**base, "stream": stream}
                 Warehouse.run_file(conn, "models/stage_events_table")

@@ -14,6 +14,7 @@ from growth_assets import partitions
 from growth_assets.models.events import FX_RATES_KEY
 from growth_assets.quality.results import check_spec, recorded
 from resources.fx import FxRatesSource, to_reporting
+from resources.locks import lock_asset
 from resources.settings import ModelSettings
 from resources.warehouse import Warehouse
 
@@ -43,6 +44,7 @@ def fx_rates(
     rows = to_reporting(fx_source.rates(), settings.reporting_currency)
     params = {"reporting_currency": settings.reporting_currency}
     with warehouse.transaction() as conn:
+        lock_asset(conn, FX_RATES_KEY.to_user_string())
         Warehouse.run_file(conn, "models/stage_fx_rates")
         Warehouse.copy_rows(conn, "fx_batch", ("day", "currency", "rate"), rows)
         Warehouse.run_file(conn, "models/replace_fx_rates", params)

@@ -24,6 +24,7 @@ from growth_assets import partitions
 from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.events import FX_RATES_KEY
 from growth_assets.quality.results import check_spec, recorded
+from resources.locks import lock_window
 from resources.settings import ModelSettings
 from resources.warehouse import Warehouse
 
@@ -65,6 +66,7 @@ def subscriptions(
     }
     started = time.perf_counter()
     with warehouse.transaction() as conn:
+        lock_window(conn, "growth/subscriptions", window.start, window.end)
         (written,) = Warehouse.run_file(conn, "models/upsert_subscriptions", params)
     with warehouse.transaction() as conn:
         (check,) = Warehouse.fetch_file(conn, "checks/subscriptions_window", params)

@@ -40,6 +40,7 @@ from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.daily import EVENT_KEYS, METRICS_DAILY_KEY, USERS_KEY
 from growth_assets.quality.results import check_spec, recorded
 from growth_assets.rollups import sqlgen
+from resources.locks import lock_window
 from resources.settings import ModelSettings
 from resources.warehouse import Tier, Warehouse
 
@@ -57,6 +58,10 @@ def _window(context: AssetExecutionContext) -> tuple[dict[str, Any], str]:
     keys = context.partition_key_range
     label = keys.start if keys.start == keys.end else f"{keys.start}...{keys.end}"
     return {"window_start": window.start, "window_end": window.end}, label
+
+
+def _bounds(params: dict[str, Any]) -> tuple[datetime, datetime]:
+    return params["window_start"], params["window_end"]
 
 
 def month_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -100,6 +105,7 @@ def refresh_rollup(
                 for stmt in sqlgen.community_refresh_sql(grain):
                     conn.execute(sa.text(stmt), bounds)
     with warehouse.transaction() as conn:
+        lock_window(conn, grain.table, params["window_start"], params["window_end"])
         counts = [
             conn.execute(sa.text(s), params).rowcount for s in sqlgen.refresh_sql(grain, tier)
         ]
@@ -191,6 +197,7 @@ def user_activity_daily(context: AssetExecutionContext, warehouse: Warehouse) ->
     params, label = _window(context)
     started = time.perf_counter()
     with warehouse.transaction() as conn:
+        lock_window(conn, "growth.user_activity_daily", *_bounds(params))
         _, written = Warehouse.run_file(conn, "rollups/user_activity_daily", params)
     with warehouse.transaction() as conn:
         (t,) = Warehouse.fetch_file(conn, "checks/user_activity_totals", params)
@@ -305,6 +312,7 @@ def engagement_daily(context: AssetExecutionContext, warehouse: Warehouse) -> Ma
     params, label = _window(context)
     started = time.perf_counter()
     with warehouse.transaction() as conn:
+        lock_window(conn, "growth.engagement_daily", *_bounds(params))
         _, written = Warehouse.run_file(conn, "rollups/engagement_daily", params)
     with warehouse.transaction() as conn:
         (c,) = Warehouse.fetch_file(conn, "checks/engagement_daily", params)

@@ -31,6 +31,7 @@ from growth_assets.sources.policies import INGEST_RETRY_POLICY, fail_fast_on_cre
 from growth_assets.sources.streams import STREAMS, StreamSpec
 from resources.clients import SourceClient
 from resources.cursors import SqlCursorStore
+from resources.locks import lock_window
 from resources.warehouse import Warehouse
 
 CHUNK = timedelta(days=1)
@@ -118,6 +119,7 @@ def build_ingest_asset(spec: StreamSpec) -> AssetsDefinition:
             else f"{partition.start}...{partition.end}"
         )
         with warehouse.transaction() as conn:
+            lock_window(conn, spec.asset_key.to_user_string(), window.start, window.end)
             cursors = SqlCursorStore(conn, spec.source, spec.stream)  # commits with the rows
             client.use_cursor_store(cursors)
             records = fetch_in_chunks(client, spec.stream, window.start, window.end)

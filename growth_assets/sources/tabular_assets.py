@@ -44,6 +44,7 @@ from growth_assets.sources.load import load_window
 from growth_assets.sources.policies import INGEST_RETRY_POLICY
 from growth_assets.sources.streams import StreamSpec
 from growth_assets.sources.tabular_config import TabularConfig, TabularSource
+from resources.locks import lock_window
 from resources.tabular import FileSourceClient, SqlSourceClient, TabularClient
 from resources.warehouse import Warehouse
 
@@ -152,6 +153,7 @@ def build_tabular_ingest_asset(source: TabularSource) -> AssetsDefinition:
         # run counts it once.
         records = client.fetch(source.kind, window.start, window.end)
         with warehouse.transaction() as conn:
+            lock_window(conn, key.to_user_string(), window.start, window.end)
             stats = load_window(conn, spec, records, (window.start, window.end), label)
         with warehouse.transaction() as conn:  # after the load's commit: GX reads it too
             checks = raw_checks(
