@@ -466,8 +466,13 @@ def test_every_asset_has_checks_and_a_freshness_policy() -> None:
     assert policies["raw/mixpanel_events"] == HOURLY_POLICY
     assert policies["growth/metrics_daily"] == HOURLY_POLICY
     assert policies["growth/fx_rates"] == DAILY_POLICY
-    # ERROR checks declared through quality.results.check_spec are blocking.
+    # Every check is declared through quality.results.check_spec (its severity leads the
+    # description; ERROR checks are blocking) and is partitioned like its asset.
     for assets_def in defs.assets or []:
         for spec in getattr(assets_def, "check_specs", []):
-            if (spec.description or "").startswith("[ERROR"):
+            description = spec.description or ""
+            assert description.startswith(("[ERROR", "[WARN")), spec.key
+            if description.startswith("[ERROR"):
                 assert spec.blocking, spec.key
+            if getattr(assets_def, "partitions_def", None) is not None:
+                assert spec.partitions_def == assets_def.partitions_def, spec.key

@@ -20,7 +20,7 @@ the portfolio row ``product_id = 'all'`` is the sum of the product rows, as in t
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,7 +28,6 @@ import sqlalchemy as sa
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
@@ -42,6 +41,7 @@ from growth_assets import partitions
 from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.daily import EVENT_KEYS, USERS_KEY
 from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
+from growth_assets.quality.results import check_spec, recorded
 from growth_assets.rollups.assets import ENGAGEMENT_DAILY_KEY, USER_ACTIVITY_DAILY_KEY
 from resources.features import features_json
 from resources.settings import ModelSettings
@@ -56,6 +56,7 @@ FEATURE_ADOPTION_KEY = AssetKey(["growth", "feature_adoption"])
 LIFECYCLE_GRAINS = ("day", "week", "month")
 COHORT_GRAINS = ("week", "month")
 GROUP = "cohorts"
+DAILY = partitions.daily()
 
 
 def _window(context: AssetExecutionContext) -> tuple[dict[str, Any], str]:
@@ -74,11 +75,50 @@ def _transaction(warehouse: Warehouse) -> Iterator[Connection]:
         yield conn
 
 
-def _fetch(warehouse: Warehouse, name: str, params: dict[str, Any] | None = None) -> Any:
-    """The single row of a check query (``sql/cohorts/<name>.sql``)."""
+def _checked(
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    name: str,
+    sql: str,
+    params: dict[str, Any] | None,
+    problems: Callable[[Any], dict[str, int]],
+    extra: Callable[[Any], dict[str, Any]] = lambda _: {},
+    sizes_of: str | None = None,
+) -> AssetCheckResult:
+    """Run the check query ``sql/cohorts/<sql>.sql`` (one row) and record its ERROR result in
+    ``ops.quality_results`` in the same transaction: it passes when every problem count is 0.
+
+    ``sizes_of`` (``retention_triangle`` / ``cohort_ltv``) adds the condition "cohort sizes
+    consistent with the users table" (``check_sizes_vs_users.sql``), reported per product."""
     with _transaction(warehouse) as conn:
-        (row,) = Warehouse.fetch_file(conn, f"cohorts/{name}", params)
-    return row
+        (row,) = Warehouse.fetch_file(conn, f"cohorts/{sql}", params)
+        found = problems(row)
+        observed: dict[str, Any] = {**found, **extra(row)}
+        if sizes_of is not None:
+            per_product = Warehouse.fetch_file(
+                conn, "cohorts/check_sizes_vs_users", {"relation": sizes_of}
+            )
+            found["users_table_mismatches"] = sum(int(r.mismatches) for r in per_product)
+            observed["users_table_mismatches"] = found["users_table_mismatches"]
+            observed["cohort_sizes_vs_users_table"] = {
+                r.product_id: {
+                    "cohorts": int(r.cohorts),
+                    "mismatching_cohorts": int(r.mismatches),
+                    "monthly_cohort_users": int(r.cohort_users),
+                    "users_table_users": int(r.users_table_users),
+                    "sample": list(r.sample or []),
+                }
+                for r in per_product
+            }
+        return recorded(
+            conn,
+            context,
+            context.asset_key,
+            name,
+            not any(found.values()),
+            AssetCheckSeverity.ERROR,
+            observed,
+        )
 
 
 def _seconds(started: float) -> MetadataValue:
@@ -91,15 +131,6 @@ def _run_grains(
     """Run ``sql/cohorts/<name>.sql`` once per grain; return the rows inserted."""
     return sum(
         Warehouse.run_file(conn, f"cohorts/{name}", {**params, "grain": g})[-1] for g in grains
-    )
-
-
-def _check(name: str, problems: dict[str, int], **extra: Any) -> AssetCheckResult:
-    return AssetCheckResult(
-        check_name=name,
-        passed=not any(problems.values()),
-        severity=AssetCheckSeverity.ERROR,
-        metadata={**problems, **extra},
     )
 
 
@@ -131,12 +162,13 @@ def _result(
     backfill_policy=BackfillPolicy.single_run(),
     deps=[USER_ACTIVITY_DAILY_KEY, USERS_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "accounting_identities",
-            asset=GROWTH_ACCOUNTING_KEY,
-            description="active = new + retained + resurrected; previous_active = retained + "
+            GROWTH_ACCOUNTING_KEY,
+            "active = new + retained + resurrected; previous_active = retained + "
             "churned = the previous period's active; active = the distinct active users of the "
             "period; 'all' is the sum of the products.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -145,15 +177,22 @@ def growth_accounting(context: AssetExecutionContext, warehouse: Warehouse) -> M
     started = time.perf_counter()
     with _transaction(warehouse) as conn:
         written = _run_grains(conn, "growth_accounting", params, LIFECYCLE_GRAINS)
-    c = _fetch(warehouse, "check_growth_accounting", params)
+    check = _checked(
+        context,
+        warehouse,
+        "accounting_identities",
+        "check_growth_accounting",
+        params,
+        lambda c: {
+            "identity_mismatches": int(c.identity),
+            "previous_mismatches": int(c.previous),
+            "all_mismatches": int(c.all_rows),
+            "active_mismatches": int(c.recount),
+        },
+        lambda c: {"rows_checked": int(c.rows)},
+    )
     with warehouse.engine.connect() as conn:
         preview = Warehouse.fetch_file(conn, "cohorts/preview_growth_accounting", params)
-    problems = {
-        "identity_mismatches": int(c.identity),
-        "previous_mismatches": int(c.previous),
-        "all_mismatches": int(c.all_rows),
-        "active_mismatches": int(c.recount),
-    }
     columns = ["grain", "period", "product_id", "active_users", "new_users", "retained_users"]
     columns += ["resurrected_users", "churned_users", "quick_ratio", "retention_rate"]
     return _result(
@@ -161,7 +200,7 @@ def growth_accounting(context: AssetExecutionContext, warehouse: Warehouse) -> M
         label,
         written,
         started,
-        _check("accounting_identities", problems, rows_checked=int(c.rows)),
+        check,
         markdown_table(preview, columns),
     )
 
@@ -176,12 +215,14 @@ def growth_accounting(context: AssetExecutionContext, warehouse: Warehouse) -> M
     backfill_policy=BackfillPolicy.single_run(),
     deps=[USER_ACTIVITY_DAILY_KEY, USERS_KEY, SUBSCRIPTIONS_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "cohorts_consistent",
-            asset=RETENTION_TRIANGLE_KEY,
-            description="Cohort sizes equal the users whose first activity falls in the cohort; "
-            "no cell exceeds its cohort; every segment type splits each cohort exactly; 'all' "
-            "is the sum of the products.",
+            RETENTION_TRIANGLE_KEY,
+            "Cohort sizes equal the users whose first activity falls in the cohort, "
+            "recounted from growth.user_activity_daily and, per product, from the users of "
+            "growth.users (the users table); no cell exceeds its cohort; every segment type "
+            "splits each cohort exactly; 'all' is the sum of the products.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -191,17 +232,23 @@ def retention_triangle(context: AssetExecutionContext, warehouse: Warehouse) -> 
     with _transaction(warehouse) as conn:
         Warehouse.run_file(conn, "cohorts/members")
         written = _run_grains(conn, "retention_triangle", {}, COHORT_GRAINS)
-    c = _fetch(warehouse, "check_retention_triangle")
-    problems = {
-        "size_mismatches": int(c.size_mismatches),
-        "cells_over_size": int(c.cells_over_size),
-        "split_mismatches": int(c.split_mismatches),
-        "last_active_mismatches": int(c.last_mismatches),
-        "all_mismatches": int(c.all_mismatches),
-    }
-    return _result(
-        params, label, written, started, _check("cohorts_consistent", problems, rows=int(c.rows))
+    check = _checked(
+        context,
+        warehouse,
+        "cohorts_consistent",
+        "check_retention_triangle",
+        None,
+        lambda c: {
+            "size_mismatches": int(c.size_mismatches),
+            "cells_over_size": int(c.cells_over_size),
+            "split_mismatches": int(c.split_mismatches),
+            "last_active_mismatches": int(c.last_mismatches),
+            "all_mismatches": int(c.all_mismatches),
+        },
+        lambda c: {"rows": int(c.rows)},
+        sizes_of="retention_triangle",
     )
+    return _result(params, label, written, started, check)
 
 
 @asset(
@@ -214,11 +261,14 @@ def retention_triangle(context: AssetExecutionContext, warehouse: Warehouse) -> 
     backfill_policy=BackfillPolicy.single_run(),
     deps=[USER_ACTIVITY_DAILY_KEY, USERS_KEY, SUBSCRIPTIONS_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "revenue_reconciles",
-            asset=COHORT_LTV_KEY,
-            description="Each product's cohorts hold all net revenue and all users ever active "
-            "in growth.user_activity_daily; cumulative revenue is the running sum.",
+            COHORT_LTV_KEY,
+            "Each product's cohorts hold all net revenue and all users ever active "
+            "in growth.user_activity_daily; cohort sizes equal, per product, the users of "
+            "growth.users whose first activity falls in the cohort; cumulative revenue is the "
+            "running sum.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -228,14 +278,20 @@ def cohort_ltv(context: AssetExecutionContext, warehouse: Warehouse) -> Material
     with _transaction(warehouse) as conn:
         Warehouse.run_file(conn, "cohorts/members")
         written = _run_grains(conn, "cohort_ltv", {}, COHORT_GRAINS)
-    c = _fetch(warehouse, "check_cohort_ltv")
-    problems = {
-        "total_mismatches": int(c.total_mismatches),
-        "running_mismatches": int(c.running_mismatches),
-    }
-    return _result(
-        params, label, written, started, _check("revenue_reconciles", problems, rows=int(c.rows))
+    check = _checked(
+        context,
+        warehouse,
+        "revenue_reconciles",
+        "check_cohort_ltv",
+        None,
+        lambda c: {
+            "total_mismatches": int(c.total_mismatches),
+            "running_mismatches": int(c.running_mismatches),
+        },
+        lambda c: {"rows": int(c.rows)},
+        sizes_of="cohort_ltv",
     )
+    return _result(params, label, written, started, check)
 
 
 @asset(
@@ -248,11 +304,12 @@ def cohort_ltv(context: AssetExecutionContext, warehouse: Warehouse) -> Material
     backfill_policy=BackfillPolicy.single_run(),
     deps=[USER_ACTIVITY_DAILY_KEY, ENGAGEMENT_DAILY_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "histogram_consistent",
-            asset=POWER_USERS_KEY,
-            description="L7 users add up to WAU (growth.engagement_daily); L28 active days x "
+            POWER_USERS_KEY,
+            "L7 users add up to WAU (growth.engagement_daily); L28 active days x "
             "users add up to the active user-days of the 28 days; 'all' is the sum.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -261,15 +318,20 @@ def power_users(context: AssetExecutionContext, warehouse: Warehouse) -> Materia
     started = time.perf_counter()
     with _transaction(warehouse) as conn:
         written = Warehouse.run_file(conn, "cohorts/power_users", params)[-1]
-    c = _fetch(warehouse, "check_power_users", params)
-    problems = {
-        "wau_mismatches": int(c.wau_mismatches),
-        "l28_mismatches": int(c.l28_mismatches),
-        "all_mismatches": int(c.all_mismatches),
-    }
-    return _result(
-        params, label, written, started, _check("histogram_consistent", problems, rows=int(c.rows))
+    check = _checked(
+        context,
+        warehouse,
+        "histogram_consistent",
+        "check_power_users",
+        params,
+        lambda c: {
+            "wau_mismatches": int(c.wau_mismatches),
+            "l28_mismatches": int(c.l28_mismatches),
+            "all_mismatches": int(c.all_mismatches),
+        },
+        lambda c: {"rows": int(c.rows)},
     )
+    return _result(params, label, written, started, check)
 
 
 @asset(
@@ -282,11 +344,12 @@ def power_users(context: AssetExecutionContext, warehouse: Warehouse) -> Materia
     backfill_policy=BackfillPolicy.single_run(),
     deps=[*EVENT_KEYS, USER_ACTIVITY_DAILY_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "shares_valid",
-            asset=FEATURE_ADOPTION_KEY,
-            description="Feature users never exceed active users; active users equal the "
+            FEATURE_ADOPTION_KEY,
+            "Feature users never exceed active users; active users equal the "
             "period's distinct active users; 'all' is the sum of the products.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -299,26 +362,24 @@ def feature_adoption(
     with _transaction(warehouse) as conn:
         Warehouse.run_file(conn, "cohorts/feature_usage", {**params, "features": features})
         written = _run_grains(conn, "feature_adoption", params, LIFECYCLE_GRAINS)
-    c = _fetch(warehouse, "check_feature_adoption", params)
     configured = sorted(f.name for f in settings.features)
-    seen = set(c.features_seen)
-    problems = {
-        "over_active": int(c.over_active),
-        "active_mismatches": int(c.active_mismatches),
-        "all_mismatches": int(c.all_mismatches),
-    }
-    return _result(
+    check = _checked(
+        context,
+        warehouse,
+        "shares_valid",
+        "check_feature_adoption",
         params,
-        label,
-        written,
-        started,
-        _check(
-            "shares_valid",
-            problems,
-            rows=int(c.rows),
-            features_not_seen=MetadataValue.json([f for f in configured if f not in seen]),
-        ),
+        lambda c: {
+            "over_active": int(c.over_active),
+            "active_mismatches": int(c.active_mismatches),
+            "all_mismatches": int(c.all_mismatches),
+        },
+        lambda c: {
+            "rows": int(c.rows),
+            "features_not_seen": [f for f in configured if f not in set(c.features_seen)],
+        },
     )
+    return _result(params, label, written, started, check)
 
 
 COHORT_ASSETS = [growth_accounting, retention_triangle, cohort_ltv, power_users, feature_adoption]

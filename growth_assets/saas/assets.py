@@ -24,9 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from dagster import (
-    AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
@@ -41,6 +39,7 @@ from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.daily import EVENT_KEYS, METRICS_DAILY_KEY, USERS_KEY
 from growth_assets.models.events import FX_RATES_KEY
 from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
+from growth_assets.quality.results import check_spec, recorded
 from growth_assets.rollups.assets import METRICS_MONTHLY_KEY, USER_ACTIVITY_DAILY_KEY
 from growth_assets.saas import northstar
 from growth_assets.saas.config import ConfigError, FunnelConfig, load_config
@@ -59,6 +58,7 @@ FUNNEL_KEY = AssetKey(["growth", "funnel_conversion"])
 NORTH_STAR_KEY = AssetKey(["growth", "north_star"])
 CUSTOMER_360_KEY = AssetKey(["growth", "customer_360"])
 
+DAILY = partitions.daily()
 SAAS_KEYS = [MRR_MONTHLY_KEY, FUNNEL_KEY, NORTH_STAR_KEY, CUSTOMER_360_KEY]
 
 
@@ -120,11 +120,12 @@ def refresh_mrr(warehouse: Warehouse, params: dict[str, Any]) -> tuple[int, int]
     backfill_policy=BackfillPolicy.single_run(),
     deps=[*EVENT_KEYS, FX_RATES_KEY, SUBSCRIPTIONS_KEY, METRICS_MONTHLY_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "mrr_bridge",
-            asset=MRR_MONTHLY_KEY,
-            description="start MRR + net new MRR = end MRR per customer, product and month; "
+            MRR_MONTHLY_KEY,
+            "start MRR + net new MRR = end MRR per customer, product and month; "
             "the summary equals its customer rows; 'all' equals the sum of the products.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -138,8 +139,21 @@ def mrr_monthly(
         "reporting_currency": settings.reporting_currency,
     }
     customers, summary = refresh_mrr(warehouse, params)
-    with warehouse.engine.connect() as conn:
+    with warehouse.transaction() as conn:
         (c,) = Warehouse.fetch_file(conn, "saas/mrr_check", params)
+        broken = list(c.bridge_broken) + [["all", m] for m in c.all_mismatch]
+        check = recorded(
+            conn,
+            context,
+            MRR_MONTHLY_KEY,
+            "mrr_bridge",
+            not broken and int(c.customer_bridge_broken) == 0,
+            AssetCheckSeverity.ERROR,
+            {
+                "customer_rows_broken": int(c.customer_bridge_broken),
+                "summary_rows_broken": broken[:50],
+            },
+        )
         preview = conn.execute(
             sa.text(
                 "SELECT month, product_id, start_mrr, net_new_mrr, end_mrr, nrr, quick_ratio "
@@ -148,7 +162,6 @@ def mrr_monthly(
             ),
             params,
         ).all()
-    broken = list(c.bridge_broken) + [["all", m] for m in c.all_mismatch]
     return MaterializeResult(
         metadata={
             **window_metadata(window.start, window.end, _label(context)),
@@ -169,17 +182,7 @@ def mrr_monthly(
                 ],
             ),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="mrr_bridge",
-                passed=not broken and int(c.customer_bridge_broken) == 0,
-                severity=AssetCheckSeverity.ERROR,
-                metadata={
-                    "customer_rows_broken": int(c.customer_bridge_broken),
-                    "summary_rows_broken": MetadataValue.json(broken[:50]),
-                },
-            )
-        ],
+        check_results=[check],
     )
 
 
@@ -228,11 +231,12 @@ def refresh_funnel(warehouse: Warehouse, params: dict[str, Any]) -> tuple[int, i
     backfill_policy=BackfillPolicy.single_run(),
     deps=[*EVENT_KEYS, USERS_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "steps_consistent",
-            asset=FUNNEL_KEY,
-            description="Step counts never increase along the funnel; segments add up to "
+            FUNNEL_KEY,
+            "Step counts never increase along the funnel; segments add up to "
             "the whole; 'all' equals the sum of the products.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -242,8 +246,22 @@ def funnel_conversion(context: AssetExecutionContext, warehouse: Warehouse) -> M
     started = time.perf_counter()
     params = funnel_params(config.funnel, window.start, window.end)
     users, rows = refresh_funnel(warehouse, params)
-    with warehouse.engine.connect() as conn:
+    with warehouse.transaction() as conn:
         (c,) = Warehouse.fetch_file(conn, "saas/funnel_check", params)
+        problems = {
+            "increasing_steps": int(c.increasing),
+            "segment_mismatches": int(c.segment_mismatches),
+            "product_mismatches": int(c.product_mismatches),
+        }
+        check = recorded(
+            conn,
+            context,
+            FUNNEL_KEY,
+            "steps_consistent",
+            not any(problems.values()),
+            AssetCheckSeverity.ERROR,
+            {**problems, "rows": int(c.rows)},
+        )
         preview = conn.execute(
             sa.text(
                 "SELECT cohort_start, step_no, step_name, users, conversion_from_first "
@@ -254,11 +272,6 @@ def funnel_conversion(context: AssetExecutionContext, warehouse: Warehouse) -> M
             ),
             params,
         ).all()
-    problems = {
-        "increasing_steps": int(c.increasing),
-        "segment_mismatches": int(c.segment_mismatches),
-        "product_mismatches": int(c.product_mismatches),
-    }
     return MaterializeResult(
         metadata={
             **window_metadata(window.start, window.end, _label(context)),
@@ -272,14 +285,7 @@ def funnel_conversion(context: AssetExecutionContext, warehouse: Warehouse) -> M
                 preview, ["cohort_start", "step_no", "step_name", "users", "conversion_from_first"]
             ),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="steps_consistent",
-                passed=not any(problems.values()),
-                severity=AssetCheckSeverity.ERROR,
-                metadata={**problems, "rows": int(c.rows)},
-            )
-        ],
+        check_results=[check],
     )
 
 
@@ -305,11 +311,12 @@ def refresh_north_star(warehouse: Warehouse, params: dict[str, Any]) -> int:
     backfill_policy=BackfillPolicy.single_run(),
     deps=[METRICS_DAILY_KEY, METRICS_MONTHLY_KEY, USER_ACTIVITY_DAILY_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "covers_rollups",
-            asset=NORTH_STAR_KEY,
-            description="Every daily and monthly rollup row of the window has a north-star "
+            NORTH_STAR_KEY,
+            "Every daily and monthly rollup row of the window has a north-star "
             "value row, and every row carries the configured expression.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -323,8 +330,21 @@ def north_star(context: AssetExecutionContext, warehouse: Warehouse) -> Material
         "ns_expression": config.north_star.expression,
     }
     written = refresh_north_star(warehouse, params)
-    with warehouse.engine.connect() as conn:
+    with warehouse.transaction() as conn:
         (c,) = Warehouse.fetch_file(conn, "saas/north_star_check", params)
+        missing = int(c.missing_day) + int(c.missing_month)
+        check = recorded(
+            conn,
+            context,
+            NORTH_STAR_KEY,
+            "covers_rollups",
+            missing == 0 and int(c.other_expression) == 0,
+            AssetCheckSeverity.ERROR,
+            {
+                "rollup_rows_without_value": missing,
+                "rows_with_another_expression": int(c.other_expression),
+            },
+        )
         preview = conn.execute(
             sa.text(
                 "SELECT grain, period_start, value, previous_value, change_ratio "
@@ -333,7 +353,6 @@ def north_star(context: AssetExecutionContext, warehouse: Warehouse) -> Material
             ),
             params,
         ).all()
-    missing = int(c.missing_day) + int(c.missing_month)
     return MaterializeResult(
         metadata={
             **window_metadata(window.start, window.end, _label(context)),
@@ -345,17 +364,7 @@ def north_star(context: AssetExecutionContext, warehouse: Warehouse) -> Material
                 preview, ["grain", "period_start", "value", "previous_value", "change_ratio"]
             ),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="covers_rollups",
-                passed=missing == 0 and int(c.other_expression) == 0,
-                severity=AssetCheckSeverity.ERROR,
-                metadata={
-                    "rollup_rows_without_value": missing,
-                    "rows_with_another_expression": int(c.other_expression),
-                },
-            )
-        ],
+        check_results=[check],
     )
 
 
@@ -372,11 +381,12 @@ def north_star(context: AssetExecutionContext, warehouse: Warehouse) -> Material
     backfill_policy=BackfillPolicy.single_run(),
     deps=[*EVENT_KEYS, USERS_KEY, USER_ACTIVITY_DAILY_KEY, SUBSCRIPTIONS_KEY, MRR_MONTHLY_KEY],
     check_specs=[
-        AssetCheckSpec(
+        check_spec(
             "covers_users",
-            asset=CUSTOMER_360_KEY,
-            description="One row per growth.users row; lifetime revenue adds up to the "
+            CUSTOMER_360_KEY,
+            "One row per growth.users row; lifetime revenue adds up to the "
             "revenue of growth.user_activity_daily up to as_of.",
+            partitions_def=DAILY,
         )
     ],
 )
@@ -385,20 +395,28 @@ def customer_360(context: AssetExecutionContext, warehouse: Warehouse) -> Materi
     started = time.perf_counter()
     with warehouse.transaction() as conn:
         written = Warehouse.run_file(conn, "saas/customer_360")[-1]
-    with warehouse.engine.connect() as conn:
+    with warehouse.transaction() as conn:
         (c,) = Warehouse.fetch_file(conn, "saas/customer_360_check")
+        check = recorded(
+            conn,
+            context,
+            CUSTOMER_360_KEY,
+            "covers_users",
+            c.rows == c.users and c.revenue == c.activity_revenue,
+            AssetCheckSeverity.ERROR,
+            {
+                "rows": int(c.rows),
+                "users": int(c.users),
+                "revenue": str(c.revenue),
+                "activity_revenue": str(c.activity_revenue),
+            },
+        )
         bands = conn.execute(
             sa.text(
                 "SELECT health_band, count(*) AS customers, round(avg(health_score), 2) AS avg "
                 "FROM growth.customer_360 GROUP BY 1 ORDER BY 1"
             )
         ).all()
-    problems: dict[str, Any] = {
-        "rows": int(c.rows),
-        "users": int(c.users),
-        "revenue": str(c.revenue),
-        "activity_revenue": str(c.activity_revenue),
-    }
     return MaterializeResult(
         metadata={
             **window_metadata(window.start, window.end, _label(context)),
@@ -408,14 +426,7 @@ def customer_360(context: AssetExecutionContext, warehouse: Warehouse) -> Materi
             "seconds": _seconds(started),
             "health_bands": markdown_table(bands, ["health_band", "customers", "avg"]),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="covers_users",
-                passed=c.rows == c.users and c.revenue == c.activity_revenue,
-                severity=AssetCheckSeverity.ERROR,
-                metadata=problems,
-            )
-        ],
+        check_results=[check],
     )
 
 
