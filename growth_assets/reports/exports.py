@@ -45,6 +45,13 @@ def _frame(columns: list[str], rows: Sequence[Any]) -> pl.DataFrame:
     return pl.DataFrame(data, strict=False)
 
 
+def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    """CSV has no duration type: intervals (a funnel's conversion window) as ISO 8601 text
+    (``P30D``); Parquet keeps them as durations."""
+    durations = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.Duration)]
+    return frame.with_columns(pl.col(d).dt.to_string("iso") for d in durations)
+
+
 def write_exports(warehouse: Warehouse, period: Period, folder: Path) -> list[Export]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -57,7 +64,7 @@ def write_exports(warehouse: Warehouse, period: Period, folder: Path) -> list[Ex
             result = conn.execute(sa.text(sql), params)
             frame = _frame(list(result.keys()), result.all())
             csv, parquet = folder / f"{view}.csv", folder / f"{view}.parquet"
-            frame.write_csv(csv)
+            _csv_ready(frame).write_csv(csv)
             frame.write_parquet(parquet)
             out.append(Export(view, frame.height, csv, parquet))
     return out
