@@ -44,6 +44,7 @@ from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
 from growth_assets.quality.results import check_spec, recorded
 from growth_assets.rollups.assets import ENGAGEMENT_DAILY_KEY, USER_ACTIVITY_DAILY_KEY
 from resources.features import features_json
+from resources.locks import lock_asset
 from resources.settings import ModelSettings
 from resources.warehouse import Warehouse
 
@@ -176,6 +177,7 @@ def growth_accounting(context: AssetExecutionContext, warehouse: Warehouse) -> M
     params, label = _window(context)
     started = time.perf_counter()
     with _transaction(warehouse) as conn:
+        lock_asset(conn, GROWTH_ACCOUNTING_KEY.to_user_string())
         written = _run_grains(conn, "growth_accounting", params, LIFECYCLE_GRAINS)
     check = _checked(
         context,
@@ -230,6 +232,7 @@ def retention_triangle(context: AssetExecutionContext, warehouse: Warehouse) -> 
     params, label = _window(context)
     started = time.perf_counter()
     with _transaction(warehouse) as conn:
+        lock_asset(conn, RETENTION_TRIANGLE_KEY.to_user_string())
         Warehouse.run_file(conn, "cohorts/members")
         written = _run_grains(conn, "retention_triangle", {}, COHORT_GRAINS)
     check = _checked(
@@ -276,6 +279,7 @@ def cohort_ltv(context: AssetExecutionContext, warehouse: Warehouse) -> Material
     params, label = _window(context)
     started = time.perf_counter()
     with _transaction(warehouse) as conn:
+        lock_asset(conn, COHORT_LTV_KEY.to_user_string())
         Warehouse.run_file(conn, "cohorts/members")
         written = _run_grains(conn, "cohort_ltv", {}, COHORT_GRAINS)
     check = _checked(
@@ -317,6 +321,7 @@ def power_users(context: AssetExecutionContext, warehouse: Warehouse) -> Materia
     params, label = _window(context)
     started = time.perf_counter()
     with _transaction(warehouse) as conn:
+        lock_asset(conn, POWER_USERS_KEY.to_user_string())
         written = Warehouse.run_file(conn, "cohorts/power_users", params)[-1]
     check = _checked(
         context,
@@ -360,6 +365,7 @@ def feature_adoption(
     started = time.perf_counter()
     features = features_json(settings.features)
     with _transaction(warehouse) as conn:
+        lock_asset(conn, FEATURE_ADOPTION_KEY.to_user_string())
         Warehouse.run_file(conn, "cohorts/feature_usage", {**params, "features": features})
         written = _run_grains(conn, "feature_adoption", params, LIFECYCLE_GRAINS)
     configured = sorted(f.name for f in settings.features)

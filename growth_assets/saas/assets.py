@@ -50,6 +50,7 @@ from growth_assets.saas.windows import (
     next_month,
     period_bounds,
 )
+from resources.locks import lock_asset
 from resources.settings import ModelSettings
 from resources.warehouse import Warehouse
 
@@ -104,6 +105,7 @@ def refresh_mrr(warehouse: Warehouse, params: dict[str, Any]) -> tuple[int, int]
             metadata={"missing": MetadataValue.json([list(map(str, r)) for r in missing])},
         )
     with warehouse.transaction() as conn:
+        lock_asset(conn, MRR_MONTHLY_KEY.to_user_string())
         customers = Warehouse.run_file(conn, "saas/mrr_customers", params)[-1]
         summary = Warehouse.run_file(conn, "saas/mrr_monthly", params)[-1]
     return customers, summary
@@ -212,6 +214,7 @@ def refresh_funnel(warehouse: Warehouse, params: dict[str, Any]) -> tuple[int, i
     """Re-reach the window's users step by step (one set-based statement per step) and
     rewrite their cohorts, in one transaction."""
     with warehouse.transaction() as conn:
+        lock_asset(conn, FUNNEL_KEY.to_user_string())
         Warehouse.run_file(conn, "saas/funnel_reach", params)
         for step_no in range(2, params["step_count"] + 1):
             Warehouse.run_file(conn, "saas/funnel_step", {**params, "step_no": step_no})
@@ -297,6 +300,7 @@ def refresh_north_star(warehouse: Warehouse, params: dict[str, Any]) -> int:
     compiled = northstar.compile_expression(params["ns_expression"])
     bound = {**params, **compiled.params}
     with warehouse.transaction() as conn:
+        lock_asset(conn, NORTH_STAR_KEY.to_user_string())
         counts = [conn.execute(sa.text(s), bound).rowcount for s in northstar.refresh_sql(compiled)]
     return counts[-1]
 
@@ -394,6 +398,7 @@ def customer_360(context: AssetExecutionContext, warehouse: Warehouse) -> Materi
     window = context.partition_time_window
     started = time.perf_counter()
     with warehouse.transaction() as conn:
+        lock_asset(conn, CUSTOMER_360_KEY.to_user_string())
         written = Warehouse.run_file(conn, "saas/customer_360")[-1]
     with warehouse.transaction() as conn:
         (c,) = Warehouse.fetch_file(conn, "saas/customer_360_check")
