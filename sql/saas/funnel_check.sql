@@ -12,12 +12,16 @@ WITH rows AS (
 ),
 increasing AS (
     SELECT count(*) AS n
-    FROM rows AS a
-    JOIN rows AS b
-        ON b.cohort_grain = a.cohort_grain AND b.cohort_start = a.cohort_start
-       AND b.product_id = a.product_id AND b.segment = a.segment
-       AND b.segment_value = a.segment_value AND b.step_no = a.step_no + 1
-    WHERE b.users > a.users
+    FROM (
+        SELECT step_no, users,
+               lag(step_no) OVER w AS previous_step,
+               lag(users) OVER w AS previous_users
+        FROM rows
+        WINDOW w AS (PARTITION BY cohort_grain, cohort_start, product_id, segment,
+                                  segment_value
+                     ORDER BY step_no)
+    ) AS steps
+    WHERE steps.step_no = steps.previous_step + 1 AND steps.users > steps.previous_users
 ),
 segments AS (
     SELECT count(*) AS n
