@@ -24,6 +24,7 @@ GRANTS = [
     "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA raw, growth, ops "
     "TO {role}",
     "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA raw, growth, ops TO {role}",
+    "GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO {role}",
 ]
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from dagster import (
-    AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
@@ -23,6 +22,7 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     MonthlyPartitionsDefinition,
+    PartitionsDefinition,
     WeeklyPartitionsDefinition,
     asset,
 )
@@ -30,6 +30,7 @@ from dagster import (
 from growth_assets import partitions
 from growth_assets.cohorts.assets import GROWTH_ACCOUNTING_KEY, RETENTION_TRIANGLE_KEY
 from growth_assets.models.daily import METRICS_DAILY_KEY
+from growth_assets.quality.results import check_spec, recorded
 from growth_assets.reports import browser, data, render
 from growth_assets.reports.exports import write_exports
 from growth_assets.reports.periods import Grain, Period
@@ -76,12 +77,13 @@ def _report_condition(grain: Grain) -> AutomationCondition:
     ).with_label(f"after {CRON[grain]} UTC")
 
 
-def _check_spec(key: AssetKey) -> AssetCheckSpec:
-    return AssetCheckSpec(
+def _check_spec(key: AssetKey, partitions_def: PartitionsDefinition) -> AssetCheckSpec:
+    return check_spec(
         "self_contained_and_complete",
-        asset=key,
-        description="The HTML references nothing outside itself, every scope has its KPI "
-        "cards, and every chart is drawn or says why it has no data.",
+        key,
+        "The HTML references nothing outside itself, every scope has its KPI cards, and every "
+        "chart is drawn or says why it has no data.",
+        partitions_def=partitions_def,
     )
 
 
@@ -205,16 +207,19 @@ def _materialize(
         "html_bytes": html.stat().st_size,
         "seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
     }
+    with warehouse.transaction() as conn:
+        check = recorded(
+            conn,
+            context,
+            context.assets_def.key,
+            "self_contained_and_complete",
+            not any(problems.values()),
+            AssetCheckSeverity.ERROR,
+            {"problems": problems},
+        )
     return MaterializeResult(
         metadata=metadata,
-        check_results=[
-            AssetCheckResult(
-                check_name="self_contained_and_complete",
-                passed=not any(problems.values()),
-                severity=AssetCheckSeverity.ERROR,
-                metadata={"problems": MetadataValue.json(problems)},
-            )
-        ],
+        check_results=[check],
     )
 
 
@@ -226,7 +231,7 @@ def _materialize(
     partitions_def=weekly_partitions(),
     backfill_policy=BackfillPolicy.single_run(),
     deps=INPUT_KEYS,
-    check_specs=[_check_spec(WEEKLY_REPORT_KEY)],
+    check_specs=[_check_spec(WEEKLY_REPORT_KEY, weekly_partitions())],
     automation_condition=_report_condition("week"),
 )
 def weekly_report(
@@ -243,7 +248,7 @@ def weekly_report(
     partitions_def=monthly_partitions(),
     backfill_policy=BackfillPolicy.single_run(),
     deps=INPUT_KEYS,
-    check_specs=[_check_spec(MONTHLY_REPORT_KEY)],
+    check_specs=[_check_spec(MONTHLY_REPORT_KEY, monthly_partitions())],
     automation_condition=_report_condition("month"),
 )
 def monthly_report(
