@@ -38,6 +38,6 @@ SELECT
      FROM (SELECT g.grain, e.product_id, e.net, e.users
            FROM expected AS e CROSS JOIN (VALUES ('week'), ('month')) AS g(grain)) AS x
      FULL JOIN totals AS t USING (grain, product_id)
-     WHERE (coalesce(x.net, 0), x.users) IS DISTINCT FROM (coalesce(t.net, 0), t.users))
+     WHERE (coalesce(x.net, 0), x.users) IS DISTINCT FROM (coalesce(t.net, 0), coalesce(t.users, 0)))
         AS total_mismatches,
     (SELECT count(*) FROM running WHERE drift <> 0) AS running_mismatches;
