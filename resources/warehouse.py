@@ -43,9 +43,24 @@ def normalise_url(url: str) -> str:
     return url
 
 
+# Set on every pipeline session where TimescaleDB is loaded: its parallel ChunkAppend can
+# return zero rows when a chunk filter uses an InitPlan parameter (timescale/timescaledb#10503;
+# migration 0022 sets the same for every other session of the database).
+_SAFE_SESSION = (
+    "SELECT set_config('timescaledb.enable_parallel_chunk_append', 'off', false) "
+    "WHERE current_setting('timescaledb.enable_parallel_chunk_append', true) IS NOT NULL"
+)
+
+
+def _configure_session(dbapi_connection: Any, _record: Any) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(_SAFE_SESSION)
+    dbapi_connection.commit()
+
+
 @functools.cache
 def _engine(url: str) -> Engine:
-    return sa.create_engine(
+    engine = sa.create_engine(
         normalise_url(url),
         pool_pre_ping=True,
         pool_size=4,
@@ -55,6 +70,8 @@ def _engine(url: str) -> Engine:
         # MRR refresh at the demo scale). BI sessions keep the server's setting.
         connect_args={"application_name": "growth-assets", "options": "-c jit=off"},
     )
+    sa.event.listen(engine, "connect", _configure_session)
+    return engine
 
 
 def detect_tier(conn: Connection) -> Tier:

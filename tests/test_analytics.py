@@ -165,3 +165,27 @@ def test_dashboard_queries_run_as_the_bi_role(built: Warehouse, query: str) -> N
     with login(built, "growth_bi") as bi, bi.connect() as conn:
         found = Warehouse.fetch_file(conn, f"bench/{query}", params)
     assert found, query
+
+
+PARALLEL_CHUNK_APPEND = (
+    "SELECT current_setting('timescaledb.enable_parallel_chunk_append', true) AS value"
+)
+
+
+def test_sessions_avoid_timescaledbs_parallel_chunk_append(
+    warehouse: Warehouse, server_has_timescaledb: bool
+) -> None:
+    """Parallel ChunkAppend can return zero rows for a chunk filter on an InitPlan parameter
+    (timescale/timescaledb#10503; it zeroed customer_360's revenue check in the demo): the
+    pipeline's sessions, any new session (migration 0022) and the BI role's run without it."""
+    expected = "off" if server_has_timescaledb else None
+    plain = sa.create_engine(warehouse.engine.url)  # no pipeline session hook
+    try:
+        engines = {"pipeline": warehouse.engine, "new session": plain}
+        with login(warehouse, "growth_bi") as bi:
+            engines["bi"] = bi
+            for who, engine in engines.items():
+                with engine.connect() as conn:
+                    assert conn.execute(sa.text(PARALLEL_CHUNK_APPEND)).scalar() == expected, who
+    finally:
+        plain.dispose()

@@ -439,6 +439,14 @@ def test_volume_verdicts() -> None:
     assert judge_volume([Row(0, None)], "hourly").passed  # no history yet
     assert judge_volume([Row(250, 1000)], "hourly").passed
     assert not judge_volume([Row(5001, 1000)], "hourly").passed
+    # Small baselines are counting noise, not drift (the demo's quiet hours: 0 or 7 tickets
+    # against a median of 1); from the minimum baseline on, the ratio rule applies.
+    noise = judge_volume([Row(0, 1), Row(7, 1), Row(18, 2), Row(2, 12), Row(3, 19)], "hourly")
+    assert noise.passed and noise.observed["partitions_too_small_to_judge"] == 5
+    assert noise.observed["partitions_judged"] == 0
+    assert not judge_volume([Row(3, 20)], "hourly").passed
+    assert not judge_volume([Row(101, 20)], "hourly").passed
+    assert judge_volume([Row(4, 20), Row(100, 20)], "hourly").passed
 
 
 def test_suites_are_valid_great_expectations_suites() -> None:

@@ -7,6 +7,10 @@
   this many rows "normally has thousands": zero rows there is an ERROR, not a warning.
 * ``GROWTH_QUALITY_VOLUME_RATIO`` (default 5): a partition with more than ratio × or fewer
   than median / ratio rows than its trailing median is a WARN.
+* ``GROWTH_QUALITY_VOLUME_MIN_ROWS`` (default 20): partitions whose trailing median is below
+  this are too small for a ratio to mean anything (an hour with 1 ticket and then 0 or 6 is
+  noise, not drift): they are not judged for drift. At a median of 20 a count outside
+  [4, 100] has a Poisson probability of about 2 in a million.
 * ``GROWTH_QUALITY_GX`` (``on``/``off``, default on): run the Great Expectations suites.
 """
 
@@ -31,6 +35,7 @@ def product_start() -> datetime:
 class VolumeBounds:
     normal_rows: int = 1000
     ratio: float = 5.0
+    min_rows: int = 20
     baseline_periods: int = 7  # same hour of the previous 7 days / the previous 7 days
 
 
@@ -48,6 +53,7 @@ def volume_bounds() -> VolumeBounds:
     return VolumeBounds(
         normal_rows=int(num("GROWTH_QUALITY_NORMAL_ROWS", 1000)),
         ratio=num("GROWTH_QUALITY_VOLUME_RATIO", 5.0),
+        min_rows=int(num("GROWTH_QUALITY_VOLUME_MIN_ROWS", 20)),
     )
 
 

@@ -35,26 +35,33 @@ class Verdict:
 def judge_volume(rows: list[Any], grain: str) -> Verdict:
     """ERROR: a partition with zero rows whose trailing median reaches ``normal_rows``
     (a source that went silent on a day that normally has thousands). WARN: a partition
-    outside [median / ratio, median × ratio]. No baseline yet (median 0): nothing to judge."""
+    outside [median / ratio, median × ratio] where the median reaches ``min_rows``. Smaller
+    baselines (no history yet, a quiet hour of a small source) are counting noise: not judged
+    for drift, and counted in ``partitions_too_small_to_judge``."""
     bounds = volume_bounds()
     empty: list[dict[str, Any]] = []
     drift: list[dict[str, Any]] = []
+    too_small = 0
     for r in rows:
         median = float(r.baseline_median or 0)
         n = int(r.rows_in_partition)
         entry = {"partition": r.bucket.isoformat(), "rows": n, "median": median}
         if n == 0 and median >= bounds.normal_rows:
             empty.append(entry)
-        elif median > 0 and (n < median / bounds.ratio or n > median * bounds.ratio):
+        elif median < bounds.min_rows:
+            too_small += 1
+        elif n < median / bounds.ratio or n > median * bounds.ratio:
             drift.append(entry)
     observed = {
-        "partitions_judged": len(rows),
+        "partitions_judged": len(rows) - too_small,
+        "partitions_too_small_to_judge": too_small,
         "rows": sum(int(r.rows_in_partition) for r in rows),
         "empty_where_normally_busy": empty[:SAMPLE],
         "outside_bounds": drift[:SAMPLE],
         "bounds": {
             "normal_rows": bounds.normal_rows,
             "ratio": bounds.ratio,
+            "min_rows": bounds.min_rows,
             "baseline": f"median of the same {'hour' if grain == 'hourly' else 'day'} on the "
             f"{bounds.baseline_periods} previous days",
         },
