@@ -107,6 +107,7 @@ def raw_checks(
         },
         scope,
     )
+    lag, periods, _ = sqlchecks.volume_bounds().baseline(grain)
     volume_rows = Warehouse.fetch_file(
         conn,
         "quality/volume_shared" if shared else "quality/volume",
@@ -114,7 +115,8 @@ def raw_checks(
             **window,
             "source": source,
             "step": "1 hour" if grain == "hourly" else "1 day",
-            "periods": sqlchecks.volume_bounds().baseline_periods,
+            "lag": lag,
+            "periods": periods,
         },
         raw_table=raw_table,
     )

@@ -36,7 +36,15 @@ class VolumeBounds:
     normal_rows: int = 1000
     ratio: float = 5.0
     min_rows: int = 20
-    baseline_periods: int = 7  # same hour of the previous 7 days / the previous 7 days
+
+    def baseline(self, grain: str) -> tuple[str, int, str]:
+        """(lag, periods, description) of a partition's baseline: an hour against the same
+        hour of the same weekday in the 4 previous weeks (an hour's traffic follows the
+        week: a Sunday evening against weekday evenings is a false alarm), a day against the
+        7 previous days."""
+        if grain == "hourly":
+            return "7 days", 4, "median of the same hour and weekday in the 4 previous weeks"
+        return "1 day", 7, "median of the 7 previous days"
 
 
 def volume_bounds() -> VolumeBounds:

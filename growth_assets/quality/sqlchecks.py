@@ -62,8 +62,7 @@ def judge_volume(rows: list[Any], grain: str) -> Verdict:
             "normal_rows": bounds.normal_rows,
             "ratio": bounds.ratio,
             "min_rows": bounds.min_rows,
-            "baseline": f"median of the same {'hour' if grain == 'hourly' else 'day'} on the "
-            f"{bounds.baseline_periods} previous days",
+            "baseline": bounds.baseline(grain)[2],
         },
     }
     if empty:

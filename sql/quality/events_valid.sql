@@ -43,12 +43,15 @@ over_refunded AS (
           AND e.source_id IN (SELECT charge_id FROM refunds)
         GROUP BY e.source_id
     ) AS c
-    JOIN LATERAL (
-        SELECT sum(x.value) AS refunded
+    JOIN (
+        -- one pass over the source's refunds, hashed (a per-charge lateral scan of every
+        -- chunk took 13 minutes on the demo's two years)
+        SELECT x.properties ->> 'charge' AS charge_id, sum(x.value) AS refunded
         FROM growth.events AS x
         WHERE x.source = CAST(:source AS text) AND x.event_type = 'refund'
-          AND x.properties ->> 'charge' = c.charge_id
-    ) AS t ON true
+          AND x.properties ->> 'charge' IN (SELECT charge_id FROM refunds)
+        GROUP BY 1
+    ) AS t ON t.charge_id = c.charge_id
     WHERE t.refunded > c.charged
 ),
 problems AS (

@@ -1,14 +1,15 @@
 -- Rows per partition of a raw table over a run's window, with each partition's baseline: the
--- median row count of the same partition-hour (hourly) or the same partition (daily) on each
--- of the :periods previous days (a day without rows counts 0). Partitions still filling
--- (ending after now) are left out. Parameters: :window_start, :window_end, :step ('1 hour' or
--- '1 day'), :periods. Identifier: {{raw_table}}.
+-- median row count of the partitions :lag, 2 × :lag, ... :periods × :lag earlier (an hour:
+-- the same hour of the same weekday in the previous weeks, lag '7 days'; a day: the previous
+-- days, lag '1 day'); a partition without rows counts 0. Partitions still filling (ending
+-- after now) are left out. Parameters: :window_start, :window_end, :step ('1 hour' or
+-- '1 day'), :lag, :periods. Identifier: {{raw_table}}.
 WITH counts AS (
     SELECT date_bin(CAST(:step AS interval), occurred_at, TIMESTAMPTZ '2000-01-01 00:00+00')
                AS bucket,
            count(*) AS n
     FROM {{raw_table}}
-    WHERE occurred_at >= CAST(:window_start AS timestamptz) - :periods * interval '1 day'
+    WHERE occurred_at >= CAST(:window_start AS timestamptz) - :periods * CAST(:lag AS interval)
       AND occurred_at < CAST(:window_end AS timestamptz)
     GROUP BY 1
 ),
@@ -26,7 +27,7 @@ SELECT
     coalesce(c.n, 0) AS rows_in_partition,
     (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY coalesce(p.n, 0))
      FROM generate_series(1, :periods) AS k
-     LEFT JOIN counts AS p ON p.bucket = b.bucket - k * interval '1 day') AS baseline_median
+     LEFT JOIN counts AS p ON p.bucket = b.bucket - k * CAST(:lag AS interval)) AS baseline_median
 FROM buckets AS b
 LEFT JOIN counts AS c ON c.bucket = b.bucket
 ORDER BY b.bucket;
