@@ -14,6 +14,10 @@ and Dagster instance databases are dropped afterwards.
 * ``incremental`` (measurement 5): one new day after one month vs one year of history.
 * ``bi_latency`` (issue 4's targets, measurement 6): on the built 20M warehouse, the time of one
   day's rollup refresh and p50/p95 of the dashboard queries in ``sql/bench/``.
+* ``day_refresh`` (issue 4's target, measurement 9): the same refresh and queries on a short
+  world with the one-year 20M world's daily density (:func:`density_world`), its rollups built
+  by the project's SQL without Dagster (:func:`build_rollups`): a day's refresh depends on
+  about a month of history, so this is representative and takes minutes instead of an hour.
 * ``orchestration`` (measurement 8): the hourly run of the whole graph for one partition, wall
   time against the SQL inside it, in-process and multiprocess executors.
 """
@@ -21,6 +25,7 @@ and Dagster instance databases are dropped afterwards.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import statistics
@@ -40,7 +45,13 @@ import sqlalchemy as sa
 from bench import generate
 from growth_assets.environment import local_url
 from growth_assets.rollups import sqlgen
-from growth_assets.rollups.assets import month_window, refresh_rollup
+from growth_assets.rollups.assets import (
+    month_window,
+    refresh_activity,
+    refresh_engagement,
+    refresh_rollup,
+)
+from resources.migrations import migrate
 from resources.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
@@ -344,9 +355,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def day_refresh(db: str, day: date) -> dict[str, float]:
-    """The SQL of one day's rollup refresh, as the rollup assets run it (their functions and
-    files): user_activity_daily, metrics_hourly/daily/monthly, engagement_daily."""
+def day_refresh(db: str, day: date) -> dict[str, Any]:
+    """The SQL of one day's rollup refresh, as the rollup assets run it (their functions):
+    user_activity_daily, metrics_hourly/daily/monthly, engagement_daily, each in its own
+    transaction; the seconds of each, the load average and the time."""
     warehouse = Warehouse(url=local_url(db))
     params = {
         "window_start": generate.midnight(day),
@@ -360,14 +372,7 @@ def day_refresh(db: str, day: date) -> dict[str, float]:
         fn()
         parts[name] = time.perf_counter() - t
 
-    def run_file(name: str) -> Callable[[], Any]:
-        def go() -> None:
-            with warehouse.transaction() as conn:
-                Warehouse.run_file(conn, name, params)
-
-        return go
-
-    timed("user_activity_daily", run_file("rollups/user_activity_daily"))
+    timed("user_activity_daily", lambda: refresh_activity(warehouse, params))
     timed("metrics_hourly", lambda: refresh_rollup(warehouse, sqlgen.HOURLY, params))
     timed("metrics_daily", lambda: refresh_rollup(warehouse, sqlgen.DAILY, params))
     timed(
@@ -376,9 +381,14 @@ def day_refresh(db: str, day: date) -> dict[str, float]:
             warehouse, sqlgen.MONTHLY, {"window_start": start, "window_end": end}
         ),
     )
-    timed("engagement_daily", run_file("rollups/engagement_daily"))
+    timed("engagement_daily", lambda: refresh_engagement(warehouse, params))
     warehouse.engine.dispose()
-    return {"total_s": sum(parts.values()), **{f"{k}_s": v for k, v in parts.items()}}
+    return {
+        "total_s": sum(parts.values()),
+        **{f"{k}_s": v for k, v in parts.items()},
+        "loadavg_1m": os.getloadavg()[0],
+        "at": now(),
+    }
 
 
 def dashboard_latency(db: str, as_of: date, samples: int) -> dict[str, dict[str, float]]:
@@ -423,6 +433,119 @@ def bi_latency(events: int, repeat: int, samples: int, built: Built) -> dict[str
         "day": f"{world.last}",
         "day_refresh": refreshes,
         "queries": dashboard_latency(db, world.last, samples),
+    }
+
+
+LIFETIME_DAYS = 60
+"""Mean user lifetime of the generator (``sql/bench/generate/users.sql``)."""
+
+
+def density_world(days: int, reference_events: int = 20_000_000) -> World:
+    """A world of ``days`` days ending on the one-year world's last day whose last day has as
+    many users alive as the one-year world of ``reference_events`` events on its last day.
+
+    Users sign up uniformly and live an exponential time of mean :data:`LIFETIME_DAYS`, so on
+    the last day of a world of ``d`` days ``rate * 60 * (1 - exp(-d / 60))`` users are alive;
+    the short world's signup rate is raised by the ratio of the two factors (1.16 at 120 days)
+    so that its last month has the year's events and active users per day."""
+    ref = year_world(reference_events)
+    per_day = ref.users / YEAR_DAYS
+    factor = (1 - math.exp(-YEAR_DAYS / LIFETIME_DAYS)) / (1 - math.exp(-days / LIFETIME_DAYS))
+    return World(round(per_day * days * factor), ref.last - timedelta(days=days - 1), days)
+
+
+def build_rollups(db: str, first: date, last: date) -> dict[str, float]:
+    """Build users and every rollup of [first, last] with the project's SQL (the assets' files
+    and functions, one statement set per table over the whole range, as a single-run backfill
+    does), without Dagster and its checks; return the seconds of each."""
+    warehouse = Warehouse(url=local_url(db))
+    params = {
+        "window_start": generate.midnight(first),
+        "window_end": generate.midnight(last + timedelta(days=1)),
+    }
+    start, end = month_window(params["window_start"], params["window_end"])
+    parts: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], Any]) -> None:
+        t = time.perf_counter()
+        fn()
+        parts[f"{name}_s"] = time.perf_counter() - t
+
+    def run_file(name: str) -> Callable[[], Any]:
+        def go() -> None:
+            with warehouse.transaction() as conn:
+                Warehouse.run_file(conn, name, params)
+
+        return go
+
+    timed("users", run_file("models/upsert_users"))
+    timed("user_activity_daily", lambda: refresh_activity(warehouse, params))
+    timed("metrics_hourly", lambda: refresh_rollup(warehouse, sqlgen.HOURLY, params))
+    timed("metrics_daily", lambda: refresh_rollup(warehouse, sqlgen.DAILY, params))
+    timed(
+        "metrics_monthly",
+        lambda: refresh_rollup(
+            warehouse, sqlgen.MONTHLY, {"window_start": start, "window_end": end}
+        ),
+    )
+    timed("engagement_daily", lambda: refresh_engagement(warehouse, params))
+    with warehouse.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    warehouse.engine.dispose()
+    return parts
+
+
+def daily_density(db: str, first: date, last: date) -> dict[str, float]:
+    """Mean events and active users per day over [first, last], from the built rollups."""
+    eng = sa.create_engine(local_url(db))
+    try:
+        with eng.connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT avg(events), avg(active_users), min(active_users), max(active_users)"
+                " FROM growth.metrics_daily WHERE product_id = 'all'"
+                " AND day BETWEEN %(f)s AND %(l)s",
+                {"f": first, "l": last},
+            ).one()
+    finally:
+        eng.dispose()
+    return {
+        "events_per_day": float(row[0]),
+        "active_users_per_day": float(row[1]),
+        "active_users_min": float(row[2]),
+        "active_users_max": float(row[3]),
+    }
+
+
+def short_world_refresh(
+    days: int, repeat: int, samples: int, reference_events: int = 20_000_000
+) -> dict[str, Any]:
+    """Measurement 9: a day's rollup refresh (and the dashboard queries) on
+    :func:`density_world`, its rollups built by :func:`build_rollups` on a clone."""
+    world = density_world(days, reference_events)
+    info = world.ensure()
+    db = f"bench_dayrefresh_{days}d"
+    eng = admin()
+    generate.clone(eng, info["database"], db)
+    try:
+        # the template was generated by the code of its day: bring its schema up to date
+        wh = sa.create_engine(local_url(db))
+        migrate(wh, "auto")
+        wh.dispose()
+        build = build_rollups(db, world.first, world.last)
+        density = daily_density(db, world.last - timedelta(days=29), world.last)
+        refreshes = [day_refresh(db, world.last) for _ in range(repeat)]
+        queries = dashboard_latency(db, world.last, samples) if samples else {}
+    finally:
+        generate.drop(eng, db)
+        eng.dispose()
+    return {
+        "world": {"users": world.users, "first": f"{world.first}", "days": world.days},
+        "events": info["events"],
+        "build": build,
+        "last_30_days": density,
+        "day": f"{world.last}",
+        "day_refresh": refreshes,
+        "queries": queries,
     }
 
 

@@ -18,6 +18,10 @@ Measurements (``--only`` picks some; all by default):
   benchmarks on generated warehouses (``bench/models.py``; worlds of canonical events written
   by ``bench/generate.py``, models built by the project's assets). ``--sizes`` sets the scale
   points (events), ``--bi-events`` / ``--incremental-events`` the world those two use.
+* ``day_refresh``: one day's rollup refresh and the dashboard queries on a short world
+  (``--refresh-days``, 120 by default) with the daily density of the ``--bi-events`` world,
+  its rollups built by the project's SQL without Dagster (``bench.models.short_world_refresh``):
+  minutes instead of the hour the 20M world's generation and build take.
 
 Results go to ``bench/results/latest.json`` and ``bench/results/latest.md`` with the machine
 description and the exact command; BENCHMARKS.md quotes them.
@@ -164,6 +168,7 @@ MEASUREMENTS = [
     "orchestration",
     "scale",
     "bi_latency",
+    "day_refresh",
     "incremental",
 ]
 
@@ -241,6 +246,35 @@ def model_measurements(
                 f"| {name}: p50 / p95 / max (ms) | {q['p50_ms']:.1f} | {q['p95_ms']:.1f} | "
                 f"{q['max_ms']:.1f} | {q['samples']} |"
             )
+    if "day_refresh" in chosen:
+        short = models.short_world_refresh(
+            args.refresh_days, max(3, args.repeat), args.samples, args.bi_events
+        )
+        short["day_refresh_summary"] = summarise([r["total_s"] for r in short["day_refresh"]])
+        result["day_refresh"] = short
+        label = f"{short['world']['days']}-day world ({short['events']:,} events)"
+        rows.append(
+            row(f"{label}: one day's rollup refresh (s)", short["day_refresh_summary"], "{:.2f}")
+        )
+        for part in (
+            "user_activity_daily",
+            "metrics_hourly",
+            "metrics_daily",
+            "metrics_monthly",
+            "engagement_daily",
+        ):
+            rows.append(
+                row(
+                    f"{label}: … {part} (s)",
+                    summarise([r[f"{part}_s"] for r in short["day_refresh"]]),
+                    "{:.2f}",
+                )
+            )
+        for name, q in short["queries"].items():
+            rows.append(
+                f"| {label}: {name}: p50 / p95 / max (ms) | {q['p50_ms']:.1f} | "
+                f"{q['p95_ms']:.1f} | {q['max_ms']:.1f} | {q['samples']} |"
+            )
     if "incremental" in chosen:
         inc = models.incremental(args.incremental_events, max(3, args.repeat), built)
         for history in ("month", "year"):
@@ -278,6 +312,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=MEASUREMENTS, default=None)
     parser.add_argument("--sizes", nargs="+", type=int, default=[1_000_000, 5_000_000, 20_000_000])
     parser.add_argument("--bi-events", type=int, default=20_000_000)
+    parser.add_argument(
+        "--refresh-days",
+        type=int,
+        default=120,
+        help="day_refresh: length of the short world with the --bi-events world's daily density",
+    )
     parser.add_argument("--incremental-events", type=int, default=20_000_000)
     parser.add_argument("--samples", type=int, default=50, help="dashboard query samples")
     parser.add_argument("--design-users", type=int, default=models.DESIGN_USERS)

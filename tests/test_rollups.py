@@ -29,7 +29,13 @@ from growth_assets.models.late_data import (
 )
 from growth_assets.partitions import range_tags
 from growth_assets.rollups import sqlgen
-from growth_assets.rollups.assets import month_window
+from growth_assets.rollups.assets import (
+    engagement_file,
+    month_window,
+    refresh_activity,
+    refresh_engagement,
+    refresh_rollup,
+)
 from growth_assets.rollups.metrics import ADDITIVE, DISTINCT, METRICS
 from growth_assets.rollups.retention import apply_retention, retention
 from growth_assets.sources.streams import SOURCES
@@ -240,18 +246,61 @@ def check_against_events(warehouse: Warehouse) -> None:
         assert (row["dau"], row["wau"], row["mau"]) == expected.get(key, (0, 0, 0)), key
 
 
+def day_window(first: date, last: date | None = None) -> dict[str, datetime]:
+    stop = (last or first) + timedelta(days=1)
+    return {
+        "window_start": datetime(first.year, first.month, first.day, tzinfo=UTC),
+        "window_end": datetime(stop.year, stop.month, stop.day, tzinfo=UTC),
+    }
+
+
+def check_day_refresh_equals_build(warehouse: Warehouse) -> None:
+    """After a build of the whole range (one run: engagement by the sweep form), refreshing
+    single days and two-day windows the way their partitions run (engagement by the
+    short-window form) rewrites every rollup row to exactly what the build wrote, and the
+    short-window form run over the whole range gives the sweep's numbers too."""
+    built = {table: rows(warehouse, table) for table in ROLLUP_TABLES}
+    assert all(built.values())
+    assert engagement_file(*day_window(DEMO_LAST).values()) == "rollups/engagement_daily_recent"
+    assert (
+        engagement_file(*day_window(DEMO_FIRST, DEMO_LAST).values()) == "rollups/engagement_daily"
+    )
+    windows = [
+        day_window(DEMO_FIRST),  # no history before it
+        day_window(date(2024, 11, 30)),  # a month's last day
+        day_window(date(2024, 11, 30), date(2024, 12, 1)),  # two days across the boundary
+        day_window(DEMO_LAST),
+    ]
+    for params in windows:
+        refresh_activity(warehouse, params)
+        for grain in (sqlgen.HOURLY, sqlgen.DAILY):
+            refresh_rollup(warehouse, grain, params)
+        start, end = month_window(params["window_start"], params["window_end"])
+        refresh_rollup(warehouse, sqlgen.MONTHLY, {"window_start": start, "window_end": end})
+        assert refresh_engagement(warehouse, params) > 0
+        for table, before in built.items():
+            assert rows(warehouse, table) == before, (table, params)
+    with warehouse.transaction() as conn:
+        Warehouse.run_file(
+            conn, "rollups/engagement_daily_recent", day_window(DEMO_FIRST, DEMO_LAST)
+        )
+    assert rows(warehouse, "growth.engagement_daily") == built["growth.engagement_daily"]
+
+
 def test_rollups_match_events_and_the_apache_and_plain_tiers_agree(
     warehouse: Warehouse, plain_warehouse: Warehouse, server_has_timescaledb: bool
 ) -> None:
     """The demo world (4 products, 35 days across a month boundary) on both tiers: every
-    rollup row equals a computation in Python over growth.events, and the two tiers' tables
-    are identical."""
+    rollup row equals a computation in Python over growth.events, a day's refresh equals the
+    build, and the two tiers' tables are identical."""
     build(demo_resources(plain_warehouse), DEMO_FIRST, DEMO_LAST)
     check_against_events(plain_warehouse)
+    check_day_refresh_equals_build(plain_warehouse)
     if not server_has_timescaledb:
         pytest.skip("the server has no TimescaleDB: only the plain tier ran")
     assert warehouse.tier() is Tier.APACHE and plain_warehouse.tier() is Tier.NONE
     build(demo_resources(warehouse), DEMO_FIRST, DEMO_LAST)
+    check_day_refresh_equals_build(warehouse)
     for table in ROLLUP_TABLES:
         apache, plain = rows(warehouse, table), rows(plain_warehouse, table)
         assert apache, table

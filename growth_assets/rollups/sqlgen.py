@@ -224,14 +224,36 @@ def _grid(grain: Grain, sources: list[str]) -> str:
     )
 
 
-PRODUCTS_CTE = (
-    "SELECT product_id, CAST(min(first_seen_at) AT TIME ZONE 'UTC' AS date) AS first_day\n"
-    "    FROM growth.users\n"
-    "    GROUP BY product_id\n"
-    "    UNION ALL\n"
-    "    SELECT 'all', CAST(min(first_seen_at) AT TIME ZONE 'UTC' AS date)\n"
-    "    FROM growth.users"
-)
+PRODUCTS_CTES: list[tuple[str, str]] = [
+    # The products of growth.users, found by skipping through its primary key (one probe
+    # per product: a "loose index scan"), then each product's first day from the
+    # (product_id, first_seen_at) index: no read of every user (migration 0020).
+    (
+        "product_ids",
+        "SELECT min(product_id) AS product_id FROM growth.users\n"
+        "    UNION ALL\n"
+        "    SELECT (SELECT min(u.product_id) FROM growth.users AS u\n"
+        "            WHERE u.product_id > p.product_id)\n"
+        "    FROM product_ids AS p\n"
+        "    WHERE p.product_id IS NOT NULL",
+    ),
+    (
+        "first_days",
+        "SELECT p.product_id,\n"
+        "           (SELECT CAST(min(u.first_seen_at) AT TIME ZONE 'UTC' AS date)\n"
+        "            FROM growth.users AS u WHERE u.product_id = p.product_id) AS first_day\n"
+        "    FROM product_ids AS p\n"
+        "    WHERE p.product_id IS NOT NULL",
+    ),
+    (
+        "products",
+        "SELECT product_id, first_day FROM first_days\n"
+        "    UNION ALL\n"
+        "    SELECT 'all', min(first_day) FROM first_days",
+    ),
+]
+"""The CTEs giving ``products (product_id, first_day)``: each product's first day and the
+portfolio's ('all'); they need ``WITH RECURSIVE``."""
 
 
 def refresh_sql(grain: Grain, tier: Tier) -> list[str]:
@@ -241,7 +263,7 @@ def refresh_sql(grain: Grain, tier: Tier) -> list[str]:
     been refreshed for the window first (:func:`community_refresh_sql`)."""
     additive, provided = _additive_source(grain, tier)
     ctes = [
-        ("products", PRODUCTS_CTE),
+        *PRODUCTS_CTES,
         ("additive_products", additive),
         ("additive", _portfolio("additive_products", provided)),
     ]
@@ -263,7 +285,7 @@ def refresh_sql(grain: Grain, tier: Tier) -> list[str]:
     inner_cols = ",\n        ".join(["g.bucket", "g.product_id", *base_cols])
     lateral = f"\nCROSS JOIN LATERAL (SELECT {', '.join(derived)}) AS derived" if derived else ""
     insert = (
-        f"WITH {with_}\n"
+        f"WITH RECURSIVE {with_}\n"
         f"INSERT INTO {grain.table}\n    ({', '.join(columns)})\n"
         f"SELECT\n    {select_cols}\n"
         f"FROM (\n    SELECT\n        {inner_cols}\n    FROM grid AS g\n        {joins}\n) AS base"

@@ -15,7 +15,7 @@ DELETE FROM growth.engagement_daily
 WHERE day >= CAST(CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC' AS date)
   AND day < CAST(CAST(:window_end AS timestamptz) AT TIME ZONE 'UTC' AS date);
 
-WITH bounds AS (
+WITH RECURSIVE bounds AS (
     SELECT
         CAST(CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC' AS date) AS lo,
         CAST(CAST(:window_end AS timestamptz) AT TIME ZONE 'UTC' AS date) AS hi
@@ -86,13 +86,27 @@ counted AS (
     LEFT JOIN dau AS d USING (day, product_id)
     GROUP BY GROUPING SETS ((l.day, l.product_id), (l.day))
 ),
-products AS (
-    SELECT product_id, CAST(min(first_seen_at) AT TIME ZONE 'UTC' AS date) AS first_day
-    FROM growth.users
-    GROUP BY product_id
+product_ids AS (
+    -- the products, by skipping through growth.users' primary key (one probe each), and
+    -- each one's first day from the (product_id, first_seen_at) index (migration 0020)
+    SELECT min(product_id) AS product_id FROM growth.users
     UNION ALL
-    SELECT 'all', CAST(min(first_seen_at) AT TIME ZONE 'UTC' AS date)
-    FROM growth.users
+    SELECT (SELECT min(u.product_id) FROM growth.users AS u
+            WHERE u.product_id > p.product_id)
+    FROM product_ids AS p
+    WHERE p.product_id IS NOT NULL
+),
+first_days AS (
+    SELECT p.product_id,
+           (SELECT CAST(min(u.first_seen_at) AT TIME ZONE 'UTC' AS date)
+            FROM growth.users AS u WHERE u.product_id = p.product_id) AS first_day
+    FROM product_ids AS p
+    WHERE p.product_id IS NOT NULL
+),
+products AS (
+    SELECT product_id, first_day FROM first_days
+    UNION ALL
+    SELECT 'all', min(first_day) FROM first_days
 ),
 grid AS (
     SELECT d.day, p.product_id
