@@ -23,6 +23,8 @@ from dagster import AssetKey, DagsterInstance, materialize
 from growth_assets.backfill import QUIET, materialize_days
 from growth_assets.cli.main import main as cli
 from growth_assets.definitions import ASSETS
+from growth_assets.demo.fingerprint import adopt_pseudonymisation
+from growth_assets.models.pseudonyms import check_space
 from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
 from resources.pseudonyms import (
     KEY_VARIABLE,
@@ -292,6 +294,48 @@ def test_no_source_user_id_reaches_growth_or_analytics_and_metrics_are_equal(
             sa.text("SELECT key_fingerprint FROM ops.pseudonymisation")
         ).one()
     assert fingerprint == Pseudonymiser(KEY.encode()).fingerprint
+
+
+def _recorded(warehouse: Warehouse) -> list[Any]:
+    with warehouse.engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT key_fingerprint FROM ops.pseudonymisation")))
+
+
+def test_pseudonym_space_is_recorded_once_and_guarded(warehouse: Warehouse) -> None:
+    key, other = Pseudonymiser(KEY.encode()), Pseudonymiser(OTHER_KEY.encode())
+    # An empty warehouse takes the first setting it is used with, and keeps it.
+    with warehouse.transaction() as conn:
+        check_space(conn, key)
+    with warehouse.transaction() as conn:
+        check_space(conn, key)
+    assert [r.key_fingerprint for r in _recorded(warehouse)] == [key.fingerprint]
+    with pytest.raises(PseudonymisationError, match="has changed"), warehouse.transaction() as conn:
+        check_space(conn, other)
+
+    # A warehouse holding user ids from before anything was recorded holds raw ids.
+    with warehouse.transaction() as conn:
+        conn.execute(sa.text("DELETE FROM ops.pseudonymisation"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO growth.users (product_id, user_id, first_seen_at, last_seen_at) "
+                "VALUES ('atlas', 'u0000001', now(), now())"
+            )
+        )
+    with pytest.raises(PseudonymisationError) as caught, warehouse.transaction() as conn:
+        check_space(conn, key)
+    assert "without pseudonymisation" in str(caught.value) and "forget" in str(caught.value)
+    assert _recorded(warehouse) == []
+    with warehouse.transaction() as conn:
+        check_space(conn, None)  # and keeps working without a key
+    assert [r.key_fingerprint for r in _recorded(warehouse)] == [None]
+
+    # The demo (generated data only) empties growth instead, keeping raw, so its run rebuilds.
+    assert adopt_pseudonymisation(warehouse, None) is False
+    assert adopt_pseudonymisation(warehouse, key) is True
+    assert _recorded(warehouse) == []
+    with warehouse.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM growth.users")).scalar_one() == 0
+    assert adopt_pseudonymisation(warehouse, key) is False
 
 
 def _events(warehouse: Warehouse, key: str | None) -> list[tuple[Any, ...]]:
