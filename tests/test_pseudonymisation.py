@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
@@ -24,7 +25,8 @@ from growth_assets.backfill import QUIET, materialize_days
 from growth_assets.cli.main import main as cli
 from growth_assets.definitions import ASSETS
 from growth_assets.demo.fingerprint import adopt_pseudonymisation
-from growth_assets.models.pseudonyms import check_space
+from growth_assets.models.events import NORMALISERS
+from growth_assets.models.pseudonyms import check_space, pseudonymise_staged
 from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
 from resources.pseudonyms import (
     KEY_VARIABLE,
@@ -336,6 +338,42 @@ def test_pseudonym_space_is_recorded_once_and_guarded(warehouse: Warehouse) -> N
     with warehouse.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM growth.users")).scalar_one() == 0
     assert adopt_pseudonymisation(warehouse, key) is False
+
+
+@pytest.mark.parametrize("source", ["mixpanel", "stripe"])
+def test_identity_properties_are_replaced_blank_ids_kept(warehouse: Warehouse, source: str) -> None:
+    norm = next(n for n in NORMALISERS if n.source == source)
+    p = Pseudonymiser(KEY.encode())
+    properties = {"plan": "pro", "n": 3}
+    for path in norm.identity_paths:  # every identity property, nested ones included
+        node = properties
+        for part in path[:-1]:
+            node = node.setdefault(part, {})  # type: ignore[assignment]
+        node[path[-1]] = f"id-{'.'.join(path)}"
+    rows = [("a", "u0000001", properties), ("b", "", {"plan": "free"}), ("c", None, {})]
+    with warehouse.transaction() as conn:
+        Warehouse.run_file(conn, "models/stage_events_table")
+        for source_id, user, props in rows:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO staged_events (source_id, occurred_at, user_id, properties, "
+                    "payload) VALUES (:s, now(), :u, CAST(:p AS jsonb), '{}')"
+                ),
+                {"s": source_id, "u": user, "p": orjson.dumps(props).decode()},
+            )
+        assert pseudonymise_staged(conn, p, norm.identity_paths) == 1 + len(norm.identity_paths)
+        got = {
+            r.source_id: (r.user_id, r.properties)
+            for r in conn.execute(sa.text("SELECT * FROM staged_events"))
+        }
+    assert got["a"][0] == p.pseudonym("u0000001")
+    assert got["a"][1]["plan"] == "pro" and got["a"][1]["n"] == 3
+    for path in norm.identity_paths:
+        value: Any = got["a"][1]
+        for part in path:
+            value = value[part]
+        assert value == p.pseudonym(f"id-{'.'.join(path)}"), path
+    assert got["b"] == ("", {"plan": "free"}) and got["c"] == (None, {})
 
 
 def _events(warehouse: Warehouse, key: str | None) -> list[tuple[Any, ...]]:
