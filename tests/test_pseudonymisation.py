@@ -12,6 +12,7 @@ over raw ids, changing it, or unsetting it is refused with an error naming the f
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -281,6 +282,9 @@ def test_no_source_user_id_reaches_growth_or_analytics_and_metrics_are_equal(
     recorded = _dagster_text(dagster_instance)
     assert "user_ids_pseudonymised" in recorded
     assert KEY not in recorded
+    # Nor do the source ids show in metadata, previews or check results of the run.
+    leaked = {m.group(2) for m in re.finditer(DEMO_ID_PATTERN, recorded, re.MULTILINE)}
+    assert not leaked, sorted(leaked)[:10]
     out, err = capfd.readouterr()
     assert KEY not in out and KEY not in err
 
@@ -374,6 +378,30 @@ def test_identity_properties_are_replaced_blank_ids_kept(warehouse: Warehouse, s
             value = value[part]
         assert value == p.pseudonym(f"id-{'.'.join(path)}"), path
     assert got["b"] == ("", {"plan": "free"}) and got["c"] == (None, {})
+
+
+def test_doctor_reports_the_setting_and_a_mismatch(
+    warehouse: Warehouse, key_env: pytest.MonkeyPatch
+) -> None:
+    from tests.test_doctor import _doctor
+
+    key_env.setenv("GROWTH_WAREHOUSE_URL", warehouse.url)
+    code, out, err = _doctor()
+    assert code == 0, err
+    assert "pseudonyms:  off" in out
+    key_env.setenv(KEY_VARIABLE, KEY)
+    code, out, err = _doctor()
+    short = Pseudonymiser(KEY.encode()).fingerprint.rsplit(":", 1)[-1][:12]
+    assert code == 0, err
+    assert f"pseudonyms:  on, HMAC-SHA256 (key fingerprint {short}…)" in out
+    with warehouse.transaction() as conn:
+        check_space(conn, Pseudonymiser(OTHER_KEY.encode()))
+    code, out, err = _doctor()
+    assert code == 1 and "has changed" in err and "pseudonyms forget" in err
+    assert KEY not in out + err and OTHER_KEY not in out + err
+    key_env.setenv(KEY_VARIABLE, "too-short")
+    code, out, err = _doctor()
+    assert code == 1 and "too short" in err and "too-short" not in out + err
 
 
 def _events(warehouse: Warehouse, key: str | None) -> list[tuple[Any, ...]]:

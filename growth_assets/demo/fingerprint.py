@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from growth_assets.demo.world import GENERATOR_VERSION, DemoWorld
-from growth_assets.models.pseudonyms import forget_user_ids
+from growth_assets.models.pseudonyms import forget_user_ids, space_mismatch
 from resources.migrations import migrate
 from resources.pseudonyms import Pseudonymiser
 from resources.warehouse import Warehouse, normalise_url
@@ -89,12 +89,8 @@ def prepare_warehouse(
 def adopt_pseudonymisation(warehouse: Warehouse, pseudonyms: Pseudonymiser | None) -> bool:
     """Empty ``growth`` (keeping ``raw``) when it holds user ids of another pseudonym space
     than the current setting; True when it did. Only for the demo's generated warehouse."""
-    current = None if pseudonyms is None else pseudonyms.fingerprint
     with warehouse.engine.connect() as conn:
-        recorded = Warehouse.fetch_file(conn, "models/pseudonym_space")
-        holds = bool(Warehouse.fetch_file(conn, "models/holds_user_ids")[0].holds)
-    # Nothing recorded: whatever growth holds was stored without pseudonymisation.
-    differs = recorded[0].key_fingerprint != current if recorded else holds and current is not None
+        differs = space_mismatch(conn, pseudonyms) is not None
     if differs:
         forget_user_ids(warehouse)
     return differs

@@ -36,35 +36,46 @@ def _short(fingerprint: str) -> str:
     return fingerprint.rsplit(":", 1)[-1][:12]
 
 
-def check_space(conn: Connection, pseudonyms: Pseudonymiser | None) -> None:
-    """Record this warehouse's pseudonym space on first use; refuse a different one.
-
-    Raises :class:`PseudonymisationError` naming what the warehouse holds, what the setting
-    asks for and the fix (a rebuild), never the key (fingerprints are shown shortened)."""
+def space_mismatch(conn: Connection, pseudonyms: Pseudonymiser | None) -> str | None:
+    """Why ``growth`` cannot take user ids under this setting (what it holds, what the setting
+    asks for, the fix: a rebuild), or None when it can. Never shows a key (fingerprints are
+    shortened to 12 hex digits)."""
     current = None if pseudonyms is None else pseudonyms.fingerprint
-    Warehouse.run_file(conn, "models/record_pseudonym_space", {"fingerprint": current})
     rows = Warehouse.fetch_file(conn, "models/pseudonym_space")
-    # No record although the step just tried to write one: the warehouse holds raw ids.
-    recorded = rows[0].key_fingerprint if rows else None
+    if not rows:  # nothing recorded: whatever growth holds was stored without a key
+        holds = bool(Warehouse.fetch_file(conn, "models/holds_user_ids")[0].holds)
+        recorded = None if holds else current
+    else:
+        recorded = rows[0].key_fingerprint
     if recorded == current:
-        return
+        return None
     if recorded is None:
-        raise PseudonymisationError(
+        return (
             f"{KEY_VARIABLE} is set, but this warehouse holds user ids stored without "
             f"pseudonymisation: pseudonyms would mix with raw ids; {REBUILD_HINT}"
         )
     if current is None:
-        raise PseudonymisationError(
+        return (
             f"{KEY_VARIABLE} is not set, but this warehouse holds user ids pseudonymised under "
             f"the key with fingerprint {_short(recorded)}…: raw ids would mix with pseudonyms; "
             f"set the same key again, or {REBUILD_HINT}"
         )
-    raise PseudonymisationError(
+    return (
         f"{KEY_VARIABLE} has changed: this warehouse holds user ids pseudonymised under the key "
         f"with fingerprint {_short(recorded)}…, the key set now has fingerprint "
         f"{_short(current)}…; two pseudonym spaces would break every join and distinct count: "
         f"set the previous key again, or {REBUILD_HINT}"
     )
+
+
+def check_space(conn: Connection, pseudonyms: Pseudonymiser | None) -> None:
+    """Record this warehouse's pseudonym space on first use; refuse a different one with a
+    :class:`PseudonymisationError` (:func:`space_mismatch`)."""
+    current = None if pseudonyms is None else pseudonyms.fingerprint
+    Warehouse.run_file(conn, "models/record_pseudonym_space", {"fingerprint": current})
+    problem = space_mismatch(conn, pseudonyms)
+    if problem is not None:
+        raise PseudonymisationError(problem)
 
 
 def _load_pairs(conn: Connection, pseudonyms: Pseudonymiser, identifiers: Sequence[str]) -> int:
