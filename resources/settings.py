@@ -8,6 +8,8 @@ Source-specific mappings can come from the environment (:func:`model_settings_fr
   by normalisation, with the reason.
 * ``GROWTH_ZENDESK_PRODUCT_FIELD_ID`` / ``GROWTH_ZENDESK_USER_FIELD_ID``: the ids of the
   Zendesk ticket custom fields that hold the product and the product's user id.
+* ``GROWTH_PSEUDONYMISE_KEY``: a secret; when set, user ids are stored in ``growth`` as keyed
+  pseudonyms (``resources/pseudonyms.py``). Passed on as ``EnvVar``, never as a value.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, EnvVar
 from pydantic import Field, field_validator
 
 from resources.features import FEATURES_VARIABLE, FeatureSpec, default_features, load_features
+from resources.pseudonyms import KEY_VARIABLE, Pseudonymiser, pseudonymiser
 
 DEFAULT_MIXPANEL_EVENTS: dict[str, str] = {
     "Sign Up": "signup",
@@ -69,6 +72,15 @@ class ModelSettings(ConfigurableResource):
         default_factory=default_features,
         description="Features whose adoption is measured (GROWTH_FEATURES; resources/features.py).",
     )
+    pseudonymise_key: str | None = Field(
+        default=None,
+        description=f"Secret key of the user-id pseudonyms ({KEY_VARIABLE}, set as EnvVar); "
+        "None: user ids are stored as the sources send them.",
+    )
+
+    def pseudonyms(self) -> Pseudonymiser | None:
+        """The keyed pseudonymiser, or None when pseudonymisation is off."""
+        return pseudonymiser(self.pseudonymise_key)
 
     @field_validator("mixpanel_events")
     @classmethod
@@ -149,6 +161,10 @@ def model_settings_from_env(environ: Mapping[str, str]) -> ModelSettings:
 
     event_map = environ.get(EVENT_MAP_VARIABLE)
     features = environ.get(FEATURES_VARIABLE)
+    key: Any = None
+    if environ.get(KEY_VARIABLE):
+        pseudonymiser(environ[KEY_VARIABLE])  # refuses a short key now, not mid-run
+        key = EnvVar(KEY_VARIABLE)
     return ModelSettings(
         reporting_currency=environ.get("GROWTH_REPORTING_CURRENCY") or "USD",
         mixpanel_events=load_event_map(event_map) if event_map else dict(DEFAULT_MIXPANEL_EVENTS),
@@ -158,4 +174,5 @@ def model_settings_from_env(environ: Mapping[str, str]) -> ModelSettings:
         retention_hourly_days=days("GROWTH_RETENTION_HOURLY_DAYS", 400),
         retention_stale_marks_days=days("GROWTH_RETENTION_STALE_MARKS_DAYS", 90),
         features=load_features(features) if features else default_features(),
+        pseudonymise_key=key,
     )

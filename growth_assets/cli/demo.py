@@ -20,12 +20,13 @@ from growth_assets import partitions
 from growth_assets.backfill import CheckOutcome, materialize_days, materialize_reports
 from growth_assets.cli.runtime import apply_backfill_settings
 from growth_assets.definitions import build_definitions
-from growth_assets.demo.fingerprint import Preparation, prepare_warehouse
+from growth_assets.demo.fingerprint import Preparation, adopt_pseudonymisation, prepare_warehouse
 from growth_assets.demo.world import get_world
 from growth_assets.environment import demo_settings, warehouse_url
 from growth_assets.reports.assets import report_folder
 from growth_assets.reports.periods import last_complete
 from growth_assets.reports.settings import report_settings_from_env
+from resources.settings import model_settings_from_env
 from resources.warehouse import Warehouse
 
 
@@ -85,6 +86,9 @@ def run_demo(instance: DagsterInstance) -> DemoSummary:
     steps["migrations" if preparation is not Preparation.REBUILT else "rebuild (new world)"] = (
         time.perf_counter() - t
     )
+    t = time.perf_counter()
+    if adopt_pseudonymisation(warehouse, model_settings_from_env(os.environ).pseudonyms()):
+        steps["empty growth (new pseudonymisation setting)"] = time.perf_counter() - t
 
     apply_backfill_settings()
     resources = build_definitions().resources

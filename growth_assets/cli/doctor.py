@@ -3,10 +3,12 @@
 Reports, in order: the warehouse connection (host, port, database and user, never the
 password), the TimescaleDB tier, migrations applied and pending, the Dagster instance and the
 last materialisation of every asset, the configured sources (demo or real client, which of
-their environment variables are set) and the alert channels. Secrets are never printed:
-a set variable shows as ``set``, a URL as its scheme and host only.
+their environment variables are set), the alert channels and whether user ids are
+pseudonymised (``GROWTH_PSEUDONYMISE_KEY``: the key's fingerprint, shortened). Secrets are never
+printed: a set variable shows as ``set``, a URL as its scheme and host only.
 
-Exit status 1 when the warehouse cannot be reached or has migrations pending; an
+Exit status 1 when the warehouse cannot be reached, has migrations pending, or holds user ids
+of another pseudonym space than the key set now (every normaliser would refuse to run); an
 unreachable Dagster instance is reported but does not fail the command (the warehouse is
 still usable without it).
 """
@@ -171,6 +173,29 @@ def check_alerts(echo: Echo) -> None:
     echo("alerts:      " + ", ".join(f"{n}={mask(os.environ[n])}" for n in names))
 
 
+def check_pseudonymisation(url: str, echo: Echo, fail: Echo) -> bool:
+    """The pseudonymisation setting, and whether the warehouse's recorded space matches it."""
+    from growth_assets.models.pseudonyms import space_mismatch
+    from resources.settings import model_settings_from_env
+
+    pseudonyms = model_settings_from_env(os.environ).pseudonyms()
+    if pseudonyms is None:
+        echo("pseudonyms:  off (user ids are stored as the sources send them)")
+    else:
+        short = pseudonyms.fingerprint.rsplit(":", 1)[-1][:12]
+        echo(f"pseudonyms:  on, HMAC-SHA256 (key fingerprint {short}…)")
+    engine = sa.create_engine(normalise_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            problem = space_mismatch(conn, pseudonyms)
+    finally:
+        engine.dispose()
+    if problem is not None:
+        fail(problem)
+        return False
+    return True
+
+
 def run_doctor(echo: Echo, fail: Echo) -> int:
     """Print the report; the exit status (0 healthy, 1 warehouse unreachable or behind)."""
     from growth_assets.environment import build_resources, warehouse_url
@@ -191,6 +216,8 @@ def run_doctor(echo: Echo, fail: Echo) -> int:
     check_dagster(keys, echo)
     check_sources(resources, SOURCES, echo)
     check_alerts(echo)
+    if healthy:
+        healthy = check_pseudonymisation(warehouse_url(), echo, fail)
     automation = os.environ.get("GROWTH_AUTOMATION", "on")
     minute = os.environ.get("GROWTH_SCHEDULE_MINUTE", "10")
     echo(f"automation:  {automation} (schedules at minute {minute} of every hour, sensors)")

@@ -6,6 +6,7 @@ growth-assets doctor    health and configuration: warehouse, migrations, Dagster
 growth-assets demo      build the demo warehouse end to end and print a summary
 growth-assets dev       start `dagster dev` (webserver + daemon) on the warehouse
 growth-assets alerts replay --from D --to D   what anomaly detection would have raised
+growth-assets pseudonyms forget --yes          empty growth's user ids before a rebuild
 """
 
 from __future__ import annotations
@@ -150,6 +151,32 @@ def replay(first: datetime, last: datetime, metrics: tuple[str, ...]) -> None:
         _fail(f"cannot reach the warehouse: {exc.orig}")
         return
     click.echo(format_replay(evaluations, config, first.date(), last.date()))
+
+
+@main.group()
+def pseudonyms() -> None:
+    """User-id pseudonymisation (GROWTH_PSEUDONYMISE_KEY; docs/security.md)."""
+
+
+@pseudonyms.command()
+@click.option("--yes", is_flag=True, help="Confirm: growth's tables are emptied.")
+def forget(yes: bool) -> None:
+    """Empty every growth table holding user ids and the recorded key, keeping raw: then
+    re-materialise the canonical and downstream assets under the new setting."""
+    from growth_assets.models.pseudonyms import forget_user_ids
+
+    if not yes:
+        _fail("this empties growth.events and every table derived from it; pass --yes")
+        return
+    try:
+        forget_user_ids(_warehouse())
+    except sa.exc.OperationalError as exc:
+        _fail(f"cannot reach the warehouse: {exc.orig}")
+        return
+    click.echo(
+        "growth emptied (raw kept); re-materialise the canonical and downstream assets over "
+        "the whole partition range to rebuild under the current GROWTH_PSEUDONYMISE_KEY"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ and, on the next run:
   a warehouse built by a demo from before this record existed, rebuilt like another world;
   anywhere else the warehouse was not built by the demo, and the demo stops with an error
   rather than touch it.
+
+A change of ``GROWTH_PSEUDONYMISE_KEY`` (set, changed or unset) over the same world empties
+``growth`` but keeps ``raw`` (:func:`adopt_pseudonymisation`): the demo's run then rebuilds
+it under the new setting, where the pipeline would refuse to mix two pseudonym spaces.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from growth_assets.demo.world import GENERATOR_VERSION, DemoWorld
+from growth_assets.models.pseudonyms import forget_user_ids, space_mismatch
 from resources.migrations import migrate
+from resources.pseudonyms import Pseudonymiser
 from resources.warehouse import Warehouse, normalise_url
 
 
@@ -78,6 +84,16 @@ def prepare_warehouse(
     with warehouse.transaction() as conn:
         Warehouse.run_file(conn, "demo/record_world", {"fingerprint": json.dumps(wanted)})
     return outcome
+
+
+def adopt_pseudonymisation(warehouse: Warehouse, pseudonyms: Pseudonymiser | None) -> bool:
+    """Empty ``growth`` (keeping ``raw``) when it holds user ids of another pseudonym space
+    than the current setting; True when it did. Only for the demo's generated warehouse."""
+    with warehouse.engine.connect() as conn:
+        differs = space_mismatch(conn, pseudonyms) is not None
+    if differs:
+        forget_user_ids(warehouse)
+    return differs
 
 
 def _masked(url: str) -> str:

@@ -7,6 +7,8 @@ Each asset owns the rows of its own source in ``growth.events``. For a window it
 candidate events of every stream of its source (``sql/models/stage_<source>_<stream>.sql``),
 validates them against the vocabulary, currencies and FX rates, and replaces its slice of the
 window plus the matching rejects, all in one transaction (``sql/models/load_events.sql``).
+With ``GROWTH_PSEUDONYMISE_KEY`` set, the staged user ids are replaced by their pseudonyms
+before validation (``models/pseudonyms.py``).
 """
 
 import time
@@ -26,6 +28,7 @@ from dagster import (
 
 from growth_assets import partitions
 from growth_assets.metadata import window_metadata
+from growth_assets.models.pseudonyms import check_space, pseudonymise_staged
 from growth_assets.quality.checks import canonical_checks, canonical_specs
 from growth_assets.quality.config import product_start
 from growth_assets.sources.streams import StreamSpec, streams_of
@@ -47,6 +50,9 @@ class Normaliser:
     raw_keys: tuple[AssetKey, ...] | None = None
     # Configured sources set their partitioning here; built-in sources take their streams'.
     fixed_grain: str | None = None
+    # Key paths of the staged ``properties`` that hold user identifiers: pseudonymised with
+    # ``user_id`` when pseudonymisation is on (paths a record lacks are left alone).
+    identity_paths: tuple[tuple[str, ...], ...] = ()
 
     @property
     def key(self) -> AssetKey:
@@ -79,11 +85,24 @@ NORMALISERS: tuple[Normaliser, ...] = (
         "mixpanel",
         ("events",),
         "Mixpanel product events as canonical signup/activation/engagement.",
+        # Mixpanel's identity-merge properties (distinct_id itself becomes user_id).
+        identity_paths=(
+            ("$user_id",),
+            ("$device_id",),
+            ("$anon_distinct_id",),
+            ("$distinct_id_before_identity",),
+        ),
     ),
     Normaliser(
         "stripe",
         ("charges", "refunds", "events"),
         "Stripe charges, refunds and subscription lifecycle as canonical events.",
+        # The customer id the staging copies, and what an update event says it was before.
+        identity_paths=(
+            ("customer",),
+            ("previous_attributes", "customer"),
+            ("previous_attributes", "metadata", "user_id"),
+        ),
     ),
     Normaliser("zendesk", ("tickets",), "Zendesk tickets as canonical support events."),
 )
@@ -134,13 +153,17 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
             "partition": label,
         }
         per_stream: dict[str, dict[str, Any]] = {}
+        pseudonyms = settings.pseudonyms()
         with warehouse.transaction() as conn:
             lock_window(conn, norm.key.to_user_string(), window.start, window.end)
+            check_space(conn, pseudonyms)
             for stream in norm.streams:
                 params = {**base, "stream": stream}
                 Warehouse.run_file(conn, "models/stage_events_table")
                 stage = norm.stage_sql or f"models/stage_{norm.source}_{stream}"
                 Warehouse.run_file(conn, stage, params)
+                if pseudonyms is not None:
+                    pseudonymise_staged(conn, pseudonyms, norm.identity_paths)
                 Warehouse.run_file(conn, "models/load_events", params)
                 (summary,) = Warehouse.fetch_file(conn, "models/load_events_summary")
                 per_stream[stream] = {
@@ -172,6 +195,7 @@ def build_normalise_asset(norm: Normaliser) -> AssetsDefinition:
                 "rows_loaded": loaded,
                 "rows_rejected": rejected,
                 "streams": MetadataValue.json(per_stream),
+                "user_ids_pseudonymised": pseudonyms is not None,
                 "seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
             },
             check_results=checks,

@@ -23,6 +23,7 @@ from dagster import (
 from growth_assets import partitions
 from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.events import FX_RATES_KEY
+from growth_assets.models.pseudonyms import check_space, subscription_pseudonyms
 from growth_assets.quality.results import check_spec, recorded
 from resources.locks import lock_window
 from resources.settings import ModelSettings
@@ -64,10 +65,17 @@ def subscriptions(
         "window_end": window.end,
         "reporting_currency": settings.reporting_currency,
     }
+    pseudonyms = settings.pseudonyms()
     started = time.perf_counter()
     with warehouse.transaction() as conn:
         lock_window(conn, "growth/subscriptions", window.start, window.end)
-        (written,) = Warehouse.run_file(conn, "models/upsert_subscriptions", params)
+        check_space(conn, pseudonyms)
+        subscription_pseudonyms(conn, pseudonyms, params)
+        (written,) = Warehouse.run_file(
+            conn,
+            "models/upsert_subscriptions",
+            {**params, "pseudonymise": pseudonyms is not None},
+        )
     with warehouse.transaction() as conn:
         (check,) = Warehouse.fetch_file(conn, "checks/subscriptions_window", params)
         by_product = Warehouse.fetch_file(conn, "models/subscriptions_by_product")
@@ -96,6 +104,7 @@ def subscriptions(
             "raw_snapshots": int(check.raw_rows),
             "rows_written": written,
             "reporting_currency": settings.reporting_currency,
+            "user_ids_pseudonymised": pseudonyms is not None,
             "window_mrr_reporting": MetadataValue.float(float(check.mrr_reporting)),
             "seconds": MetadataValue.float(round(time.perf_counter() - started, 3)),
             "preview": markdown_table(

@@ -1,5 +1,7 @@
 -- growth.subscriptions from the raw Stripe subscription snapshots created in one window.
--- Parameters: :window_start, :window_end, :reporting_currency. Upsert by subscription id; a
+-- Parameters: :window_start, :window_end, :reporting_currency, :pseudonymise (when true,
+-- customer_id and user_id are the pseudonyms in pg_temp.pseudonyms, filled by the caller for
+-- the window's identifiers: growth_assets/models/pseudonyms.py). Upsert by subscription id; a
 -- row is rewritten (and updated_at moves) only when something in it changed, so a re-run of
 -- the same window writes nothing.
 WITH snap AS (
@@ -7,9 +9,17 @@ WITH snap AS (
         r.id AS subscription_id,
         r.occurred_at AS created_at,
         r.payload AS sub,
+        CASE WHEN :pseudonymise THEN pc.pseudonym ELSE r.payload ->> 'customer' END
+            AS customer_id,
+        CASE WHEN :pseudonymise THEN pu.pseudonym
+             ELSE coalesce(r.payload #>> '{metadata,user_id}', r.payload ->> 'customer') END
+            AS user_id,
         upper(coalesce(r.payload ->> 'currency', r.payload #>> '{items,data,0,price,currency}'))
             AS currency
     FROM raw.stripe_subscriptions AS r
+    LEFT JOIN pseudonyms AS pc ON pc.identifier = r.payload ->> 'customer'
+    LEFT JOIN pseudonyms AS pu
+        ON pu.identifier = coalesce(r.payload #>> '{metadata,user_id}', r.payload ->> 'customer')
     WHERE r.occurred_at >= :window_start
       AND r.occurred_at < :window_end
 ),
@@ -60,9 +70,9 @@ INSERT INTO growth.subscriptions AS t (
 )
 SELECT
     c.subscription_id,
-    c.sub ->> 'customer',
+    c.customer_id,
     c.sub #>> '{metadata,product_id}',
-    coalesce(c.sub #>> '{metadata,user_id}', c.sub ->> 'customer'),
+    c.user_id,
     c.sub ->> 'status',
     c.currency,
     c.items,
