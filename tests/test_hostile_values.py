@@ -64,7 +64,9 @@ def hostile_events() -> list[dict[str, Any]]:
         users = [f"o'brien\"; --{i}", f"{LONG}{i}", f"u{i};select 1"]
         for j, user in enumerate(users):
             n = 10 * i + j
-            events.append(event(n, "Sign Up", product, user, note=SQL, markup=MARKUP))
+            events.append(
+                event(n, "Sign Up", product, user, note=SQL, markup=MARKUP, big=2**70 + n)
+            )
             events.append(event(n + 100, HOSTILE_EVENT, product, user, long=LONG))
     events.append(event(200, "Sign Up", LONG, "long-product-user"))  # a 10k product id
     events.append(event(201, "Sign Up", "atlas", "nul-user", comment="a\u0000b"))
@@ -163,6 +165,7 @@ def test_hostile_values_are_stored_or_rejected_and_never_executed(
     assert sum(e.event_type == "engagement" for e in events) == 6  # the hostile event name
     assert any(e.properties.get("note") == SQL for e in events)
     assert any(e.properties.get("long") == LONG for e in events)
+    assert any(e.properties.get("big") == 2**70 for e in events)  # beyond 64 bits, exact
     assert users >= 6  # growth.users was not emptied by the event name
     expected = {
         "product id longer than 200 bytes": 1,

@@ -5,7 +5,7 @@ timestamp in the future, is kept in ``ops.rejected_events`` (stage ``ingest``) w
 A client that receives a record it cannot parse (a malformed JSONL line) passes it on as
 ``{MALFORMED: <the text>, MALFORMED_REASON: <why>}`` so it is rejected with that reason too.
 A record PostgreSQL cannot store (a NUL character or an unpaired surrogate from a ``\\udc80``
-JSON escape in a string, an integer beyond 64 bits) is rejected too, instead of failing the
+JSON escape in a string) is rejected too, instead of failing the
 whole window's ``COPY``; its kept payload shows those characters as escapes.
 Records outside the requested window are counted and left to the partition they belong to
 (Mixpanel's export, for example, answers per day while partitions are hourly).
@@ -195,10 +195,12 @@ def load_window(
                 continue
             try:
                 payload = orjson.dumps(record).decode()
-            except orjson.JSONEncodeError as exc:  # a lone surrogate, an integer beyond 64 bits
-                why = UNSTORABLE_REASON if "surrogate" in str(exc) else f"not storable: {exc}"
-                rejects.append(Rejected("unstorable", why, record, source_id, ts))
-                continue
+            except orjson.JSONEncodeError as exc:
+                if "surrogate" in str(exc):
+                    rejects.append(Rejected("unstorable", UNSTORABLE_REASON, record, source_id, ts))
+                    continue
+                # An integer beyond 64 bits: orjson refuses it, jsonb holds any number.
+                payload = json.dumps(record)
             if _NUL_ESCAPE.search(payload):
                 rejects.append(Rejected("unstorable", UNSTORABLE_REASON, record, source_id, ts))
                 continue
