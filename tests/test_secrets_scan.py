@@ -10,9 +10,10 @@ token) and PagerDuty receive the alerts of the outbox. What runs:
 * the whole pipeline over one day (``materialize_days``), against the receivers;
 * a run of each source whose credentials the API refuses (a revoked key: HTTP 401), so that
   step failures with their exceptions and causes are recorded;
-* a sensor tick of the alert outbox that delivers one anomaly to Slack and fails to deliver
-  it to PagerDuty (HTTP 400: a routing key PagerDuty does not know);
-* the doctor.
+* a sensor tick of the alert outbox that delivers one anomaly to Slack (Web API, bot token)
+  and fails to deliver it to PagerDuty (HTTP 400: a routing key PagerDuty does not know);
+* the run-failure sensor posting a failed run to Slack's incoming webhook;
+* the doctor; the week's board report is rendered too.
 
 What is searched, for every secret (and its URL-encoded form, the Basic-auth header value
 that carries it, and for the webhook its path and last segment): every row of every table of
@@ -20,9 +21,8 @@ the Dagster instance's database (event log: every event record, with materialisa
 check metadata and step failures; runs with their config and tags; sensor ticks), the same
 records through the instance's API (serialized), every table of the warehouse (``raw``,
 ``growth``, ``ops`` including ``ops.alerts`` and ``ops.quality_results``, ``analytics``),
-every file under the test's temporary folder (Dagster home with its compute logs, the
-reports folder), the captured stdout/stderr and log records of the whole test, and the
-doctor's output.
+every file under the test's temporary folder (Dagster home, the report with its exports),
+the captured stdout/stderr and log records of the whole test, and the doctor's output.
 """
 
 from __future__ import annotations
@@ -38,7 +38,14 @@ from urllib.parse import quote, urlsplit
 import pytest
 import sqlalchemy as sa
 import yaml
-from dagster import AssetKey, DagsterInstance, build_sensor_context, materialize
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    DefaultSensorStatus,
+    build_run_status_sensor_context,
+    build_sensor_context,
+    materialize,
+)
 from dagster_shared.serdes import serialize_value
 
 from growth_assets.alerts.sensors import metric_alerts
@@ -46,6 +53,8 @@ from growth_assets.backfill import QUIET, materialize_days
 from growth_assets.cli.doctor import run_doctor
 from growth_assets.definitions import ASSETS
 from growth_assets.environment import build_resources
+from growth_assets.reports.assets import REPORT_ASSETS, WEEKLY_REPORT_KEY
+from growth_assets.run_failures import SENSOR_NAME, build_failure_sensor
 from resources.sqlfiles import quote_ident
 from resources.warehouse import Warehouse
 from tests import test_mixpanel_source as mixpanel_data
@@ -213,6 +222,17 @@ def test_no_secret_in_anything_the_runs_leave_behind(
             conn.execute(sa.text("SELECT source, count(*) FROM growth.events GROUP BY 1")).all()
         )
     assert set(loaded) == {"stripe", "mixpanel", "zendesk"}, loaded
+    report = materialize(
+        [*ASSETS, *REPORT_ASSETS],
+        selection=[WEEKLY_REPORT_KEY],
+        resources=resources,
+        instance=dagster_instance,
+        partition_key="2024-11-04",
+        run_config=QUIET,
+        raise_on_error=False,
+    )
+    assert report.success
+    assert list((tmp_path / "reports").rglob("report.html"))
 
     # 2. The APIs refuse revoked credentials: one failed step per source.
     monkeypatch.setenv("STRIPE_API_KEY", STRIPE_REVOKED)
@@ -223,6 +243,7 @@ def test_no_secret_in_anything_the_runs_leave_behind(
         ([AssetKey(["raw", "mixpanel_events"])], f"{DAY}-10:00"),
         ([AssetKey(["raw", "zendesk_tickets"])], f"{DAY}-11:00"),
     ]
+    failed_runs = []
     for selection, partition in failing:
         result = materialize(
             ASSETS,
@@ -237,10 +258,13 @@ def test_no_secret_in_anything_the_runs_leave_behind(
         assert not result.success and len(failures) == 1, selection
         error = failures[0].step_failure_data.error
         assert error is not None and "CredentialsError" in error.to_string(), error
+        failed_runs.append(result)
     for name in ("STRIPE_API_KEY", "MIXPANEL_API_SECRET", "ZENDESK_API_TOKEN"):
         monkeypatch.setenv(name, env[name])
 
-    # 3. The outbox: one anomaly, delivered to Slack, refused by PagerDuty (unknown key).
+    # 3. The outbox, Slack through the Web API (bot token): one anomaly, delivered to Slack,
+    # refused by PagerDuty (a routing key it does not know).
+    monkeypatch.delenv("SLACK_WEBHOOK_URL")
     days = seed(warehouse, [*noisy(30), 50])
     landed(dagster_instance, *days)
     channels = build_resources()["alert_channels"]
@@ -251,11 +275,24 @@ def test_no_secret_in_anything_the_runs_leave_behind(
     )
     tick = metric_alerts(context)
     assert "1 new alert(s)" in str(tick.skip_message), tick
-    assert len(slack.texts()) == 1
+    assert [r.path for r in slack.requests] == ["/api/chat.postMessage"]
     assert [r.answered for r in pagerduty.requests] == [400]
     with warehouse.engine.connect() as conn:
         last_error = conn.execute(sa.text("SELECT last_error FROM ops.alerts")).scalar_one()
     assert last_error and "pagerduty" in last_error
+    # ... and a failed run posted through the incoming webhook.
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", env["SLACK_WEBHOOK_URL"])
+    failure_sensor = build_failure_sensor(default_status=DefaultSensorStatus.RUNNING)
+    failure_sensor(
+        build_run_status_sensor_context(
+            sensor_name=SENSOR_NAME,
+            dagster_instance=dagster_instance,
+            dagster_run=failed_runs[0].dagster_run,
+            dagster_event=failed_runs[0].get_run_failure_event(),
+        ).for_run_failure()
+    )
+    assert [r.path for r in slack.requests][1:] == [WEBHOOK_PATH]
+    assert len(slack.texts()) == 2
 
     # 4. The doctor.
     doctor: list[str] = []
@@ -271,7 +308,7 @@ def test_no_secret_in_anything_the_runs_leave_behind(
     corpus: list[tuple[str, str]] = []
     corpus += [(f"dagster table {t}", text) for t, text in table_texts(dagster_url)]
     runs = dagster_instance.get_runs()
-    assert len(runs) == 7  # four of the pipeline, three failed
+    assert len(runs) == 8  # four of the pipeline, the report, three failed
     for run in runs:
         corpus.append((f"run {run.run_id} (config, tags)", serialize_value(run)))
         records = dagster_instance.all_logs(run.run_id)
