@@ -35,6 +35,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
 import urllib.error
 import urllib.request
 from collections import OrderedDict
@@ -283,17 +284,24 @@ class MixpanelApiClient(ApiSourceClient):
         return RuntimeError(f"{SOURCE}: export answered HTTP {status}: {detail}")
 
 
+# Bytes that are not UTF-8, as ``bytes.decode(..., "surrogateescape")`` keeps them.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
 def parse_export(body: bytes, day: date) -> list[dict[str, Any]]:
     """Parse a JSONL export body. A last line without its newline that does not parse means the
-    body was cut short (transient); any other unparsable line becomes a malformed record."""
-    text = body.decode("utf-8", "replace")
+    body was cut short (transient); any other unparsable line becomes a malformed record, a
+    line that is not valid UTF-8 too (its bytes kept as ``\\xNN`` escapes)."""
+    text = body.decode("utf-8", "surrogateescape")
     lines = text.split("\n")
     tail = lines.pop()  # "" when the body ends with a newline
     events: list[dict[str, Any]] = []
     for number, line in enumerate(lines, start=1):
         if line.strip():
             events.append(_parse_line(line, day, number))
-    if tail.strip():
+    if tail.strip() and _UNDECODED.search(tail):
+        events.append(_parse_line(tail, day, len(lines) + 1))
+    elif tail.strip():
         try:
             last = json.loads(tail)
         except ValueError:
@@ -309,6 +317,9 @@ def parse_export(body: bytes, day: date) -> list[dict[str, Any]]:
 
 
 def _parse_line(line: str, day: date, number: int) -> dict[str, Any]:
+    if _UNDECODED.search(line):
+        shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return _malformed(shown, day, number, "not valid UTF-8 (bytes shown as \\xNN)")
     try:
         value = json.loads(line)
     except ValueError as exc:

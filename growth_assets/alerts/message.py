@@ -19,6 +19,12 @@ def asset_url(ui_base: str, row: Any) -> str:
     return url
 
 
+def slack_escape(value: Any) -> str:
+    """``value`` with Slack's three control characters escaped, as Slack asks: a product id
+    or a check description from the data cannot mention ``<!channel>`` or make a link."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _num(x: float | None) -> str:
     if x is None:
         return "-"
@@ -44,11 +50,13 @@ def trend_line(trend: list[float]) -> str:
 
 
 def slack_text(row: Any, ui_base: str) -> str:
-    """The Slack message for an open alert (mrkdwn, also readable as plain text)."""
-    lines = [f":rotating_light: *{title(row)}*"]
+    """The Slack message for an open alert (mrkdwn, also readable as plain text). Values from
+    the data are escaped (:func:`slack_escape`)."""
+    lines = [f":rotating_light: *{slack_escape(title(row))}*"]
     if row.kind == "anomaly":
         lines += [
-            f"product `{row.product_id}` · metric `{row.metric}` · period {row.period}",
+            f"product `{slack_escape(row.product_id)}` · metric `{slack_escape(row.metric)}` · "
+            f"period {slack_escape(row.period)}",
             f"value *{_num(row.value)}* vs baseline {_num(row.baseline_mean)} "
             f"± {_num(row.baseline_stddev)} ({row.baseline_kind}, {row.baseline_points} points)"
             f" · z = {row.z:+.2f} · severity {row.severity}",
@@ -56,18 +64,23 @@ def slack_text(row: Any, ui_base: str) -> str:
         ]
     else:
         details = row.details or {}
-        lines.append(f"run {details.get('run_id', '-')}: {details.get('description') or ''}")
+        description = slack_escape(details.get("description") or "")
+        lines.append(f"run {slack_escape(details.get('run_id', '-'))}: {description}")
     if row.status == "resolved":
-        lines.append(f":white_check_mark: already back inside the band at {row.resolved_by_period}")
-    lines += [f"<{asset_url(ui_base, row)}|asset in Dagster>", f"dedup key `{row.dedup_key}`"]
+        by = slack_escape(row.resolved_by_period)
+        lines.append(f":white_check_mark: already back inside the band at {by}")
+    lines += [
+        f"<{asset_url(ui_base, row)}|asset in Dagster>",
+        f"dedup key `{slack_escape(row.dedup_key)}`",
+    ]
     return "\n".join(lines)
 
 
 def slack_resolved_text(row: Any, ui_base: str) -> str:
-    by = f" at {row.resolved_by_period}" if row.resolved_by_period else ""
+    by = f" at {slack_escape(row.resolved_by_period)}" if row.resolved_by_period else ""
     return (
-        f":white_check_mark: *resolved: {title(row)}*: back inside the band{by}\n"
-        f"<{asset_url(ui_base, row)}|asset in Dagster> · dedup key `{row.dedup_key}`"
+        f":white_check_mark: *resolved: {slack_escape(title(row))}*: back inside the band{by}\n"
+        f"<{asset_url(ui_base, row)}|asset in Dagster> · dedup key `{slack_escape(row.dedup_key)}`"
     )
 
 

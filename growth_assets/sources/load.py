@@ -4,12 +4,17 @@ Records are never dropped silently. A record without an id or a usable timestamp
 timestamp in the future, is kept in ``ops.rejected_events`` (stage ``ingest``) with the reason.
 A client that receives a record it cannot parse (a malformed JSONL line) passes it on as
 ``{MALFORMED: <the text>, MALFORMED_REASON: <why>}`` so it is rejected with that reason too.
+A record PostgreSQL cannot store (a NUL character or an unpaired surrogate from a ``\\udc80``
+JSON escape in a string) is rejected too, instead of failing the
+whole window's ``COPY``; its kept payload shows those characters as escapes.
 Records outside the requested window are counted and left to the partition they belong to
 (Mixpanel's export, for example, answers per day while partitions are hourly).
 """
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,6 +29,8 @@ from growth_assets.sources.streams import StreamSpec
 from resources.warehouse import Warehouse
 
 FUTURE_TOLERANCE = timedelta(days=1)
+# Source ids are index keys (an index entry holds at most ~2.7 kB); longer ones are rejected.
+MAX_ID_BYTES = 1000
 MALFORMED = "_malformed"  # key of a record the client could not parse: the raw text
 MALFORMED_REASON = "_malformed_reason"
 
@@ -84,6 +91,30 @@ def record_time(spec: StreamSpec, record: Any) -> datetime:
     return parse_time(dig(record, spec.time_path), spec.time_format)
 
 
+# A NUL in the serialized JSON: ``\u0000`` after an even number of backslashes (an odd
+# number would make it the text "\u0000" that some record holds literally).
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_REASON = (
+    "text PostgreSQL cannot store: a NUL character or an unpaired surrogate "
+    "(kept here as \\u0000 / \\udXXX escapes)"
+)
+
+
+def storable(value: Any) -> Any:
+    """``value`` with NUL and lone surrogates written as escapes (``\\u0000``, ``\\udc80``):
+    what a rejected record is kept as, nothing lost."""
+    if isinstance(value, str):
+        if not _UNSTORABLE.search(value):
+            return value
+        return value.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
 def key_record(
     spec: StreamSpec, record: Any, now: datetime, earliest: datetime | None = None
 ) -> tuple[str, datetime] | Rejected:
@@ -104,6 +135,13 @@ def key_record(
     if raw_id is None or raw_id == "":
         return Rejected("missing id", f"missing id ({'.'.join(spec.id_path)})", record)
     source_id = str(raw_id)
+    if len(source_id.encode("utf-8", "surrogatepass")) > MAX_ID_BYTES:
+        return Rejected(
+            "id too long",
+            f"id ({'.'.join(spec.id_path)}) longer than {MAX_ID_BYTES} bytes",
+            record,
+            source_id[:100],
+        )
     try:
         ts = record_time(spec, record)
     except (ValueError, OverflowError, OSError) as exc:
@@ -155,8 +193,19 @@ def load_window(
             if not start <= ts < end:
                 stats.outside_window += 1
                 continue
+            try:
+                payload = orjson.dumps(record).decode()
+            except orjson.JSONEncodeError as exc:
+                if "surrogate" in str(exc):
+                    rejects.append(Rejected("unstorable", UNSTORABLE_REASON, record, source_id, ts))
+                    continue
+                # An integer beyond 64 bits: orjson refuses it, jsonb holds any number.
+                payload = json.dumps(record)
+            if _NUL_ESCAPE.search(payload):
+                rejects.append(Rejected("unstorable", UNSTORABLE_REASON, record, source_id, ts))
+                continue
             stats.keyed += 1
-            yield source_id, ts, orjson.dumps(record).decode()
+            yield source_id, ts, payload
 
     Warehouse.run_file(conn, "ingest/stage_raw")
     Warehouse.copy_rows(conn, "raw_batch", ("id", "occurred_at", "payload"), rows())
@@ -177,10 +226,10 @@ def load_window(
             {
                 "source": spec.source,
                 "stream": spec.stream,
-                "source_id": rej.source_id,
+                "source_id": storable(rej.source_id),
                 "occurred_at": rej.occurred_at,
-                "payload": orjson.dumps(rej.payload, default=str).decode(),
-                "reason": rej.reason,
+                "payload": json.dumps(storable(rej.payload), default=str),
+                "reason": storable(rej.reason),
                 "partition": partition,
             },
         )

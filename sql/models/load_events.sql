@@ -29,6 +29,10 @@ SELECT
         WHEN nullif(s.user_id, '') IS NULL THEN 'missing user id'
         WHEN nullif(s.product_id, '') IS NULL THEN 'missing product id'
         WHEN s.product_id = 'all' THEN 'product id ''all'' is reserved for portfolio totals'
+        -- Ids are index keys: an index entry holds at most ~2.7 kB, and one longer id would
+        -- fail the whole window. Real ids are far shorter; longer ones are rejected.
+        WHEN octet_length(s.product_id) > 200 THEN 'product id longer than 200 bytes'
+        WHEN octet_length(s.user_id) > 1000 THEN 'user id longer than 1000 bytes'
         WHEN s.event_type IS NULL
             THEN 'unmapped source event ' || coalesce(quote_literal(s.source_event), 'NULL')
         WHEN et.event_type IS NULL
