@@ -85,7 +85,9 @@ def _fresh_statistics(conn: Connection) -> None:
     """``ANALYZE growth.user_activity_daily`` when its statistics are stale (a backfill has
     just filled it: autovacuum analyses it later, while these plans read it). The cohort
     queries read the table whole; without statistics the planner chose external sorts and
-    per-user index probes, several times slower at design scale."""
+    per-user index probes, several times slower at design scale. A role that owns neither the
+    table nor the database gets a server warning and no analysis (PostgreSQL 15), not an
+    error."""
     (row,) = Warehouse.fetch_file(conn, "cohorts/activity_changes")
     if int(row.changed) > STALE_SHARE * max(int(row.live), 1):
         conn.execute(sa.text("ANALYZE growth.user_activity_daily"))
