@@ -20,6 +20,12 @@ that hour (ingestion from the demo sources and normalisation), then the day's pa
 every asset downstream of the events, with the chosen executor. SQL time is the sum of the
 warehouse's statement times (SQLAlchemy cursor events; measured in this process only, so for
 the multiprocess executor it is taken from the step timings instead).
+
+Statement totals are keyed by the SQL file that ran them (``Warehouse.run_file`` /
+``fetch_file``) and the statement's first words, so files whose statements start alike
+(the ``WITH bounds AS`` of several cohort and rollup files) are told apart. ``build`` also
+reports each asset's step time and the sum per asset group; ``growth_analytics_s`` is the
+cohort and SaaS groups' (issue 5's "growth-analytics tables").
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -37,9 +44,11 @@ from typing import Any
 import sqlalchemy as sa
 from dagster import (
     AssetKey,
+    AssetsDefinition,
     AssetSelection,
     DagsterEventType,
     DagsterInstance,
+    Definitions,
     ExecuteInProcessResult,
     JobDefinition,
     execute_job,
@@ -58,6 +67,25 @@ from growth_assets.models.daily import EVENT_KEYS
 from growth_assets.partitions import range_tags
 
 MODEL_JOBS = (HOURLY_JOB, DAILY_JOB, HOURLY_ROLLUPS_JOB)
+GROWTH_ANALYTICS_GROUPS = ("cohorts", "saas")
+"""The asset groups of issue 5's growth-analytics tables (growth accounting, retention
+triangles, cohort LTV, power users, feature adoption; funnels, MRR, north star, customer 360)."""
+SQL_FILE_FUNCTIONS = frozenset({"run_file", "fetch_file"})
+
+
+def sql_file_of_caller() -> str | None:
+    """The ``sql/`` file name being run by ``Warehouse.run_file``/``fetch_file`` up the
+    stack (with the statement's number within a ``run_file``), or None."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name in SQL_FILE_FUNCTIONS and code.co_filename.endswith("warehouse.py"):
+            name = frame.f_locals.get("name")
+            counts = frame.f_locals.get("counts")
+            if isinstance(name, str):
+                return f"{name}#{len(counts) + 1}" if isinstance(counts, list) else name
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
 
 
 @dataclass
@@ -69,10 +97,12 @@ class SqlClock:
     statements: int = 0
     by_statement: dict[str, float] = field(default_factory=dict)
     _started: dict[int, float] = field(default_factory=dict)
+    _files: dict[int, str | None] = field(default_factory=dict)
 
     def before(self, conn: sa.Connection, cursor: Any, *_: Any) -> None:
         if conn.engine.url.database == self.database:
             self._started[id(cursor)] = time.perf_counter()
+            self._files[id(cursor)] = sql_file_of_caller()
 
     def after(self, conn: sa.Connection, cursor: Any, statement: str, *_: Any) -> None:
         started = self._started.pop(id(cursor), None)
@@ -80,10 +110,12 @@ class SqlClock:
             took = time.perf_counter() - started
             self.seconds += took
             self.statements += 1
-            head = " ".join(statement.split())[:90]
+            file = self._files.pop(id(cursor), None)
+            words = " ".join(statement.split())
+            head = f"{file}: {words[:60]}" if file else words[:90]
             self.by_statement[head] = self.by_statement.get(head, 0.0) + took
 
-    def top(self, n: int = 8) -> dict[str, float]:
+    def top(self, n: int = 12) -> dict[str, float]:
         ranked = sorted(self.by_statement.items(), key=lambda kv: -kv[1])[:n]
         return {k: round(v, 3) for k, v in ranked}
 
@@ -122,16 +154,44 @@ def model_groups() -> list[tuple[str, list[AssetKey]]]:
     return sorted(groups.items(), key=lambda g: g[0] != "hourly")
 
 
-def _step_seconds(result: ExecuteInProcessResult | Any, instance: DagsterInstance) -> float:
+def _steps(result: ExecuteInProcessResult | Any, instance: DagsterInstance) -> dict[str, float]:
+    """Seconds of each successful step of the run, by step key."""
     records = instance.get_records_for_run(
         result.run_id, of_type=DagsterEventType.STEP_SUCCESS
     ).records
-    total = 0.0
+    steps: dict[str, float] = {}
     for record in records:
         event = record.event_log_entry.dagster_event
-        if event is not None:
-            total += float(getattr(event.event_specific_data, "duration_ms", 0.0)) / 1000
-    return total
+        if event is not None and event.step_key is not None:
+            took = float(getattr(event.event_specific_data, "duration_ms", 0.0)) / 1000
+            steps[event.step_key] = steps.get(event.step_key, 0.0) + took
+    return steps
+
+
+def _step_seconds(result: ExecuteInProcessResult | Any, instance: DagsterInstance) -> float:
+    return sum(_steps(result, instance).values())
+
+
+def _ranked(seconds: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in sorted(seconds.items(), key=lambda kv: -kv[1])}
+
+
+def step_groups(defs: Definitions) -> dict[str, tuple[str, str]]:
+    """Step key (the op's name) -> (asset key, asset group) for every asset and asset check
+    of the definitions; a check's group is its asset's."""
+    graph = defs.resolve_asset_graph()
+    out: dict[str, tuple[str, str]] = {}
+    for a in defs.assets or []:
+        if isinstance(a, AssetsDefinition) and a.is_executable:
+            key = next(iter(a.keys)) if a.keys else next(iter(a.check_keys)).asset_key
+            group = graph.get(key).group_name if graph.has(key) else "?"
+            out[a.node_def.name] = (key.to_user_string(), group or "default")
+    for c in defs.asset_checks or []:
+        if isinstance(c, AssetsDefinition):
+            key = next(iter(c.check_keys)).asset_key
+            group = graph.get(key).group_name if graph.has(key) else "?"
+            out[c.node_def.name] = (key.to_user_string(), group or "default")
+    return out
 
 
 def build(first: date, last: date, instance: DagsterInstance | None = None) -> dict[str, Any]:
@@ -142,6 +202,9 @@ def build(first: date, last: date, instance: DagsterInstance | None = None) -> d
     assets = [*(defs.assets or []), *(defs.asset_checks or [])]
     runs: list[dict[str, Any]] = []
     passed = failed = 0
+    by_asset: dict[str, float] = {}
+    by_group: dict[str, float] = {}
+    groups_of = step_groups(defs)
     started = time.perf_counter()
     owned = nullcontext(instance) if instance is not None else DagsterInstance.get()
     with owned as instance, sql_clock() as clock:
@@ -158,12 +221,17 @@ def build(first: date, last: date, instance: DagsterInstance | None = None) -> d
             evaluations = result.get_asset_check_evaluations()
             passed += sum(1 for e in evaluations if e.passed)
             failed += sum(1 for e in evaluations if not e.passed)
+            steps = _steps(result, instance)
+            for step, took in steps.items():
+                asset_key, group = groups_of.get(step, (step, "?"))
+                by_asset[asset_key] = by_asset.get(asset_key, 0.0) + took
+                by_group[group] = by_group.get(group, 0.0) + took
             runs.append(
                 {
                     "grain": grain,
                     "assets": [k.to_user_string() for k in keys],
                     "wall_s": time.perf_counter() - t,
-                    "steps_s": _step_seconds(result, instance),
+                    "steps_s": sum(steps.values()),
                     "sql_s": clock.seconds - sql_before,
                 }
             )
@@ -172,6 +240,9 @@ def build(first: date, last: date, instance: DagsterInstance | None = None) -> d
             "sql_s": clock.seconds,
             "statements": clock.statements,
             "slowest_statements": clock.top(),
+            "assets_s": _ranked(by_asset),
+            "groups_s": _ranked(by_group),
+            "growth_analytics_s": sum(by_group.get(g, 0.0) for g in GROWTH_ANALYTICS_GROUPS),
             "checks_passed": passed,
             "checks_failed": failed,
             "runs": runs,

@@ -183,6 +183,11 @@ def model_measurements(
         runs = models.design_build(args.repeat, design)
         keys: tuple[tuple[str, str, str], ...] = (
             ("build_s", "design scale: build of every model and check (s)", "{:.1f}"),
+            (
+                "growth_analytics_s",
+                "design scale: growth-analytics assets (cohorts + SaaS steps) (s)",
+                "{:.1f}",
+            ),
             ("peak_rss_mb", "design scale: build, peak RSS of the process (MB)", "{:.0f}"),
             (
                 "server_peak_private_mb",

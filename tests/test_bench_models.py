@@ -42,6 +42,17 @@ def test_generated_world_builds_and_measures(
     result = build.build(FIRST, last, dagster_instance)
     assert result["checks_failed"] == 0 and result["checks_passed"] > 0
     assert result["sql_s"] > 0
+    # per-asset step times, grouped; the growth-analytics figure is the cohort + SaaS groups'
+    assert {"growth/growth_accounting", "growth/customer_360"} <= set(result["assets_s"])
+    assert {"cohorts", "saas", "rollups"} <= set(result["groups_s"])
+    assert result["growth_analytics_s"] == pytest.approx(
+        result["groups_s"]["cohorts"] + result["groups_s"]["saas"], abs=0.01
+    )
+    # statement totals are keyed by the SQL file (and statement number) that ran them
+    assert any(
+        k.startswith(("cohorts/", "saas/", "rollups/", "models/", "checks/"))
+        for k in result["slowest_statements"]
+    )
 
     refresh = models.day_refresh(db, last)
     assert refresh["total_s"] > 0

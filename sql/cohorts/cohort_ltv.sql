@@ -7,6 +7,9 @@
 -- currency, each counted in the period it happened) of the cohort's members per member, by
 -- periods since the cohort period. Money before a member's first active period counts in
 -- period 0. Dense: every offset from 0 to the last period with data. 'all' = the sum.
+-- Hash joins, not merge joins sorting on text keys (as in retention_triangle.sql).
+SET LOCAL enable_mergejoin = off;
+
 DELETE FROM growth.cohort_ltv WHERE grain = CAST(:grain AS text);
 
 WITH bounds AS (
@@ -23,13 +26,19 @@ sizes AS (
     FROM members
     GROUP BY GROUPING SETS ((product_id, cohort), (cohort))
 ),
+paid AS MATERIALIZED (
+    -- the few days with money, read once: joined to the members by hash (planned as a join
+    -- per member into every chunk's index, it took seconds at the design scale)
+    SELECT a.product_id, a.user_id, a.day, a.revenue, a.refunds
+    FROM growth.user_activity_daily AS a
+    WHERE a.revenue <> 0 OR a.refunds <> 0
+),
 money AS (
     SELECT m.product_id, m.cohort,
            CAST(date_trunc(CAST(:grain AS text), CAST(a.day AS timestamp)) AS date) AS period,
            a.revenue, a.refunds
-    FROM growth.user_activity_daily AS a
+    FROM paid AS a
     JOIN members AS m USING (product_id, user_id)
-    WHERE a.revenue <> 0 OR a.refunds <> 0
 ),
 by_offset AS (
     SELECT coalesce(product_id, 'all') AS product_id, cohort, k,

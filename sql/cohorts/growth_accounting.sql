@@ -37,10 +37,19 @@ INSERT INTO ga_periods (product_id, user_id, period, prev)
 SELECT product_id, user_id, period,
        CAST(period - CAST('1 ' || CAST(:grain AS text) AS interval) AS date)
 FROM (
-    SELECT a.product_id, a.user_id,
-           CAST(date_trunc(CAST(:grain AS text), CAST(a.day AS timestamp)) AS date) AS period
+    -- days: growth.user_activity_daily already holds one row per (day, product, user), so
+    -- the daily grain skips the aggregate (the bound grain folds the other branch away)
+    SELECT a.product_id, a.user_id, a.day AS period
     FROM growth.user_activity_daily AS a
-    WHERE a.active
+    WHERE CAST(:grain AS text) = 'day'
+      AND a.active
+      AND a.day >= CAST(CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC' AS date) - 1
+    UNION ALL
+    SELECT a.product_id, a.user_id,
+           CAST(date_trunc(CAST(:grain AS text), CAST(a.day AS timestamp)) AS date)
+    FROM growth.user_activity_daily AS a
+    WHERE CAST(:grain AS text) <> 'day'
+      AND a.active
       AND a.day >= CAST(date_trunc(CAST(:grain AS text),
                                    CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC')
                         - CAST('1 ' || CAST(:grain AS text) AS interval) AS date)
@@ -76,21 +85,26 @@ firsts AS (
     GROUP BY p.product_id, p.user_id
 ),
 moves AS (
-    -- hash joins and counts only: active(t), retained(t) = active in t and t - 1, new(t)
-    SELECT product_id, period, 1 AS active, 0 AS retained, 0 AS new
+    -- hash joins and counts only: active(t), retained(t) = active in t and t - 1, new(t);
+    -- each counted per (product, period) before the union, so the last aggregate sees a few
+    -- thousand rows (aggregating the union's row per user was planned as an external sort)
+    SELECT product_id, period, count(*) AS active, 0 AS retained, 0 AS new
     FROM periods
+    GROUP BY product_id, period
     UNION ALL
-    SELECT p.product_id, p.period, 0, 1, 0
+    SELECT p.product_id, p.period, 0, count(*), 0
     FROM periods AS p
     JOIN periods AS q
         ON q.product_id = p.product_id AND q.user_id = p.user_id AND q.period = p.prev
+    GROUP BY p.product_id, p.period
     UNION ALL
-    SELECT product_id, period, 0, 0, 1
+    SELECT product_id, period, 0, 0, count(*)
     FROM firsts
+    GROUP BY product_id, period
 ),
 per_product AS (
-    SELECT product_id, period, sum(active) AS active, sum(retained) AS retained,
-           sum(new) AS new
+    SELECT product_id, period, CAST(sum(active) AS bigint) AS active,
+           CAST(sum(retained) AS bigint) AS retained, CAST(sum(new) AS bigint) AS new
     FROM moves
     GROUP BY product_id, period
 ),

@@ -24,9 +24,12 @@ windows AS (
     SELECT * FROM (VALUES (7), (28)) AS w(window_days)
 ),
 act AS (
+    -- bounds written out, not read from the CTE: the planner then knows how many rows come
     SELECT a.product_id, a.user_id, a.day
-    FROM growth.user_activity_daily AS a, bounds AS b
-    WHERE a.active AND a.day >= b.lo - 27 AND a.day < b.hi
+    FROM growth.user_activity_daily AS a
+    WHERE a.active
+      AND a.day >= CAST(CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC' AS date) - 27
+      AND a.day < CAST(CAST(:window_end AS timestamptz) AT TIME ZONE 'UTC' AS date)
 ),
 points AS (
     SELECT a.product_id, a.user_id, w.window_days, greatest(a.day, b.lo) AS day, 1 AS delta
@@ -41,10 +44,10 @@ moves AS (
     -- each user's level after and before every change point, in one window pass; the
     -- partition leads with a hash of the user id so the sort compares integers, not text
     SELECT product_id, window_days, day,
-           sum(sum(delta)) OVER w AS level,
-           sum(sum(delta)) OVER w - sum(delta) AS before
+           sum(CAST(sum(delta) AS integer)) OVER w AS level,
+           sum(CAST(sum(delta) AS integer)) OVER w - sum(delta) AS before
     FROM points
-    GROUP BY product_id, user_id, window_days, day
+    GROUP BY hashtextextended(user_id, 0), product_id, user_id, window_days, day
     WINDOW w AS (PARTITION BY hashtextextended(user_id, 0), product_id, user_id, window_days
                  ORDER BY day)
 ),
@@ -66,8 +69,8 @@ steps AS (
 ),
 histogram AS (
     SELECT product_id, window_days, bucket, day,
-           sum(sum(delta)) OVER (PARTITION BY product_id, window_days, bucket ORDER BY day)
-               AS users
+           sum(CAST(sum(delta) AS integer))
+               OVER (PARTITION BY product_id, window_days, bucket ORDER BY day) AS users
     FROM steps
     GROUP BY product_id, window_days, bucket, day
 )

@@ -8,7 +8,10 @@
 -- period is cohort + k: the views sum it from k on to get unbounded retention (active in
 -- period k or later). Rows only where one of the two counts is not 0 (offset 0 always is).
 -- Segments: all, channel, country, plan (members.sql); 'all' products = the sum.
+-- Hash joins: the planner's merge joins sorted the members' activity and the counted cells on
+-- text keys (measured slower at the design scale, as in growth_accounting.sql).
 SET LOCAL work_mem = '64MB';
+SET LOCAL enable_mergejoin = off;
 
 DELETE FROM growth.retention_triangle WHERE grain = CAST(:grain AS text);
 
