@@ -358,14 +358,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def day_refresh(db: str, day: date) -> dict[str, Any]:
-    """The SQL of one day's rollup refresh, as the rollup assets run it (their functions):
-    user_activity_daily, metrics_hourly/daily/monthly, engagement_daily, each in its own
-    transaction; the seconds of each, the load average and the time."""
+def rollup_refresh(db: str, first: date, last: date, users: bool = False) -> dict[str, float]:
+    """The rollup assets' SQL over the days [first, last] (their files and functions, one
+    statement set per table over the whole window, as a single-run backfill does), each table
+    in its own transaction, without Dagster and its checks: ``users`` first when asked, then
+    user_activity_daily, metrics_hourly/daily/monthly and engagement_daily. Seconds of each."""
     warehouse = Warehouse(url=local_url(db))
     params = {
-        "window_start": generate.midnight(day),
-        "window_end": generate.midnight(day + timedelta(days=1)),
+        "window_start": generate.midnight(first),
+        "window_end": generate.midnight(last + timedelta(days=1)),
     }
     start, end = month_window(params["window_start"], params["window_end"])
     parts: dict[str, float] = {}
@@ -375,6 +376,12 @@ def day_refresh(db: str, day: date) -> dict[str, Any]:
         fn()
         parts[name] = time.perf_counter() - t
 
+    def upsert_users() -> None:
+        with warehouse.transaction() as conn:
+            Warehouse.run_file(conn, "models/upsert_users", params)
+
+    if users:
+        timed("users", upsert_users)
     timed("user_activity_daily", lambda: refresh_activity(warehouse, params))
     timed("metrics_hourly", lambda: refresh_rollup(warehouse, sqlgen.HOURLY, params))
     timed("metrics_daily", lambda: refresh_rollup(warehouse, sqlgen.DAILY, params))
@@ -386,6 +393,13 @@ def day_refresh(db: str, day: date) -> dict[str, Any]:
     )
     timed("engagement_daily", lambda: refresh_engagement(warehouse, params))
     warehouse.engine.dispose()
+    return parts
+
+
+def day_refresh(db: str, day: date) -> dict[str, Any]:
+    """One day's rollup refresh as the rollup assets run it (:func:`rollup_refresh` of the
+    day); the seconds of each part and in total, the load average and the time."""
+    parts = rollup_refresh(db, day, day)
     return {
         "total_s": sum(parts.values()),
         **{f"{k}_s": v for k, v in parts.items()},
@@ -458,44 +472,16 @@ def density_world(days: int, reference_events: int = 20_000_000) -> World:
 
 
 def build_rollups(db: str, first: date, last: date) -> dict[str, float]:
-    """Build users and every rollup of [first, last] with the project's SQL (the assets' files
-    and functions, one statement set per table over the whole range, as a single-run backfill
-    does), without Dagster and its checks; return the seconds of each."""
-    warehouse = Warehouse(url=local_url(db))
-    params = {
-        "window_start": generate.midnight(first),
-        "window_end": generate.midnight(last + timedelta(days=1)),
-    }
-    start, end = month_window(params["window_start"], params["window_end"])
-    parts: dict[str, float] = {}
-
-    def timed(name: str, fn: Callable[[], Any]) -> None:
-        t = time.perf_counter()
-        fn()
-        parts[f"{name}_s"] = time.perf_counter() - t
-
-    def run_file(name: str) -> Callable[[], Any]:
-        def go() -> None:
-            with warehouse.transaction() as conn:
-                Warehouse.run_file(conn, name, params)
-
-        return go
-
-    timed("users", run_file("models/upsert_users"))
-    timed("user_activity_daily", lambda: refresh_activity(warehouse, params))
-    timed("metrics_hourly", lambda: refresh_rollup(warehouse, sqlgen.HOURLY, params))
-    timed("metrics_daily", lambda: refresh_rollup(warehouse, sqlgen.DAILY, params))
-    timed(
-        "metrics_monthly",
-        lambda: refresh_rollup(
-            warehouse, sqlgen.MONTHLY, {"window_start": start, "window_end": end}
-        ),
-    )
-    timed("engagement_daily", lambda: refresh_engagement(warehouse, params))
-    with warehouse.engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE")
-    warehouse.engine.dispose()
-    return parts
+    """Build users and every rollup of [first, last] with the project's SQL
+    (:func:`rollup_refresh`), then ANALYZE; return the seconds of each."""
+    parts = rollup_refresh(db, first, last, users=True)
+    engine = sa.create_engine(local_url(db))
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    finally:
+        engine.dispose()
+    return {f"{k}_s": v for k, v in parts.items()}
 
 
 def daily_density(db: str, first: date, last: date) -> dict[str, float]:

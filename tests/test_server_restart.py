@@ -29,7 +29,14 @@ import sqlalchemy as sa
 
 from resources.warehouse import Warehouse
 from tests.reliability import digests
-from tests.test_crash import REPO, _backends, build, copying, rollup_deleted
+from tests.test_crash import (
+    REPO,
+    _backends,
+    build,
+    copying,
+    next_run_completes_exactly,
+    rollup_deleted,
+)
 
 LOST_CONNECTION = (
     "terminating connection due to administrator command",
@@ -114,8 +121,4 @@ def test_cut_connections_fail_the_step_cleanly_and_the_next_run_is_exact(
     assert digests(warehouse) == before
 
     # 3. The next run (in a fresh process, as after a restart) completes and is exact.
-    build(url, seed=6)
-    after = digests(warehouse)
-    assert after != before
-    build(url, seed=6)
-    assert digests(warehouse) == after
+    next_run_completes_exactly(url, warehouse, before)
