@@ -15,11 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 
 from growth_assets.cohorts.assets import COHORT_ASSETS
+from growth_assets.cohorts.histogram import histogram
 from growth_assets.partitions import range_tags
 from resources.features import FeatureConfigError, FeatureSpec, features_json, load_features
 from resources.settings import ModelSettings, model_settings_from_env
@@ -239,6 +241,28 @@ def test_cohort_ltv_by_hand(hand: Any) -> None:
         "WHERE grain = 'month' AND product_id = 'all' ORDER BY period_offset",
     )
     assert monthly == [(0, D("17")), (1, D("33"))]  # u9's 5.00 belongs to no cohort
+
+
+def test_power_user_histogram_folds_days_before_the_window() -> None:
+    """The change-point histogram alone: days are offsets from the window's first day; days
+    before it count only while they are inside the trailing window."""
+    activity = pl.DataFrame(
+        {"user_id": ["a", "a", "a", "b", "c", "c"], "d": [-10, 0, 3, -7, -6, 4]},
+        schema={"user_id": pl.String, "d": pl.Int32},
+    )
+
+    def rows(window: int) -> list[tuple[int, int, int]]:
+        return sorted(histogram(activity, 5, window).iter_rows())
+
+    # L7 of day d counts active days in [d-6, d]: a has 0 (and 3 from day 3); b (-7) never
+    # counts; c has -6 on day 0 only, then 4 from day 4.
+    assert rows(7) == [(0, 1, 2), (1, 1, 1), (2, 1, 1), (3, 2, 1), (4, 1, 1), (4, 2, 1)]
+    # L28: a has -10 and 0 (3 from day 3); b has -7; c has -6 (and 4 from day 4).
+    assert rows(28) == [
+        (0, 1, 2), (0, 2, 1), (1, 1, 2), (1, 2, 1), (2, 1, 2), (2, 2, 1),
+        (3, 1, 2), (3, 3, 1), (4, 1, 1), (4, 2, 1), (4, 3, 1),
+    ]  # fmt: skip
+    assert histogram(activity.clear(), 5, 7).is_empty()
 
 
 def test_power_users_by_hand(hand: Any) -> None:

@@ -11,7 +11,8 @@ run leaves the previous state:
 * ``growth.retention_triangle`` and ``growth.cohort_ltv``: a day can move a user's cohort and
   changes every unbounded cell / cumulative revenue after it, so the whole triangle is
   rebuilt from ``growth.user_activity_daily`` (set-based, one pass per grain).
-* ``growth.power_users``: the days of the window (each reads the 27 days before it).
+* ``growth.power_users``: the days of the window (each reads the 27 days before it),
+  computed with polars one product at a time (``histogram.py`` says why).
 * ``growth.feature_adoption``: the periods holding a day of the window, recounted whole
   (the events are read once for the three grains, into a temporary table).
 
@@ -38,6 +39,7 @@ from dagster import (
 from sqlalchemy.engine import Connection
 
 from growth_assets import partitions
+from growth_assets.cohorts.histogram import rebuild as rebuild_power_users
 from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.daily import EVENT_KEYS, USERS_KEY
 from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
@@ -343,7 +345,7 @@ def power_users(context: AssetExecutionContext, warehouse: Warehouse) -> Materia
     with _transaction(warehouse) as conn:
         lock_asset(conn, POWER_USERS_KEY.to_user_string())
         _fresh_statistics(conn)
-        written = Warehouse.run_file(conn, "cohorts/power_users", params)[-1]
+        written = rebuild_power_users(conn, params["window_start"], params["window_end"])
     check = _checked(
         context,
         warehouse,
