@@ -145,6 +145,31 @@ def test_weekly_growth_accounting_by_hand(hand: Any) -> None:
     assert portfolio["2024-12-30"][:6] == (3, 1, 2, 0, 0, 2)
 
 
+@pytest.mark.parametrize("grain, period", [("week", "2024-12-23"), ("day", "2024-12-29")])
+def test_growth_accounting_check_recounts_active_users(
+    hand: Any, grain: str, period: str
+) -> None:
+    """The check's recount of distinct active users (and its other conditions) catch a row
+    whose identity still holds but whose active users are one too many."""
+    warehouse, _ = hand
+    params = {"window_start": at(FIRST.isoformat(), 0)}
+    with warehouse.engine.connect() as conn, conn.begin() as tx:
+        (clean,) = Warehouse.fetch_file(conn, "cohorts/check_growth_accounting", params)
+        conn.execute(
+            sa.text(
+                "UPDATE growth.growth_accounting SET active_users = active_users + 1, "
+                "new_users = new_users + 1 "
+                "WHERE grain = :g AND product_id = 'p' AND period = CAST(:p AS date)"
+            ),
+            {"g": grain, "p": period},
+        )
+        (bad,) = Warehouse.fetch_file(conn, "cohorts/check_growth_accounting", params)
+        tx.rollback()
+    assert (clean.identity, clean.previous, clean.all_rows, clean.recount) == (0, 0, 0, 0)
+    assert (bad.identity, bad.recount, bad.all_rows) == (0, 1, 1)
+    assert bad.previous == 1  # the next period's previous_active_users no longer matches
+
+
 def test_monthly_and_daily_growth_accounting_by_hand(hand: Any) -> None:
     warehouse, _ = hand
     assert accounting(warehouse, "month", "p") == {

@@ -19,14 +19,24 @@ sums AS (
     FROM scope WHERE product_id <> 'all' GROUP BY grain, period
 ),
 recount AS (
-    SELECT gr.grain, a.product_id,
-           CAST(date_trunc(gr.grain, CAST(a.day AS timestamp)) AS date) AS period,
-           count(DISTINCT a.user_id) AS active
-    FROM growth.user_activity_daily AS a
-    CROSS JOIN (VALUES ('day'), ('week'), ('month')) AS gr(grain)
-    WHERE a.active
-      AND a.day >= CAST(date_trunc(gr.grain,
-                                   CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC') AS date)
+    -- distinct users per period, counted as rows of distinct (period, user) pairs (hashed,
+    -- not sorted); a day needs no de-duplication: the table has one row per user-day
+    SELECT grain, product_id, period, count(*) AS active
+    FROM (
+        SELECT 'day' AS grain, a.product_id, a.day AS period, a.user_id
+        FROM growth.user_activity_daily AS a
+        WHERE a.active
+          AND a.day >= CAST(CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC' AS date)
+        UNION ALL
+        SELECT DISTINCT gr.grain, a.product_id,
+               CAST(date_trunc(gr.grain, CAST(a.day AS timestamp)) AS date), a.user_id
+        FROM growth.user_activity_daily AS a
+        CROSS JOIN (VALUES ('week'), ('month')) AS gr(grain)
+        WHERE a.active
+          AND a.day >= CAST(date_trunc(gr.grain,
+                                       CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC')
+                            AS date)
+    ) AS pairs
     GROUP BY 1, 2, 3
 )
 SELECT
