@@ -146,9 +146,7 @@ def test_weekly_growth_accounting_by_hand(hand: Any) -> None:
 
 
 @pytest.mark.parametrize("grain, period", [("week", "2024-12-23"), ("day", "2024-12-29")])
-def test_growth_accounting_check_recounts_active_users(
-    hand: Any, grain: str, period: str
-) -> None:
+def test_growth_accounting_check_recounts_active_users(hand: Any, grain: str, period: str) -> None:
     """The check's recount of distinct active users (and its other conditions) catch a row
     whose identity still holds but whose active users are one too many."""
     warehouse, _ = hand
