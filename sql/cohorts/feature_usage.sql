@@ -29,17 +29,25 @@ features AS (
 properties AS (
     SELECT DISTINCT property FROM features
 )
-SELECT DISTINCT e.product_id, e.user_id, CAST(e.occurred_at AT TIME ZONE 'UTC' AS date),
-       f.feature
-FROM growth.events AS e
-CROSS JOIN bounds AS b
-CROSS JOIN properties AS p
+-- each event's value of each configured property is read once (the subquery, kept apart
+-- by OFFSET 0) and hash-joined to the features on (event type, property, value); joined on
+-- the event type alone, every event met every feature of its type before its value was
+-- compared (ten times the rows)
+SELECT DISTINCT ev.product_id, ev.user_id, ev.day, f.feature
+FROM (
+    SELECT e.product_id, e.user_id, CAST(e.occurred_at AT TIME ZONE 'UTC' AS date) AS day,
+           e.event_type, p.property, e.properties ->> p.property AS value
+    FROM growth.events AS e
+    CROSS JOIN bounds AS b
+    CROSS JOIN properties AS p
+    WHERE e.occurred_at >= b.lo
+      AND e.occurred_at < b.hi
+      AND e.event_type IN (SELECT event_type FROM features)
+    OFFSET 0
+) AS ev
 JOIN features AS f
-    ON f.property = p.property
-   AND f.event_type = e.event_type
-   AND f.value = e.properties ->> p.property
-WHERE e.occurred_at >= b.lo
-  AND e.occurred_at < b.hi
-  AND e.event_type IN (SELECT event_type FROM features);
+    ON f.event_type = ev.event_type
+   AND f.property = ev.property
+   AND f.value = ev.value;
 
 ANALYZE feature_usage;
