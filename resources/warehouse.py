@@ -152,29 +152,41 @@ class Warehouse(ConfigurableResource):
         return n
 
     @staticmethod
-    def read_frame(
+    def read_frames(
         conn: Connection,
         name: str,
         params: Mapping[str, Any],
         schema: Mapping[str, pl.DataType | type[pl.DataType]],
-    ) -> pl.DataFrame:
-        """The rows of the single-query file ``sql/<name>.sql`` as a polars frame, streamed
-        by ``COPY ... TO STDOUT (FORMAT csv)`` on the transaction's own connection: no Python
-        object per row, so a few million rows cost seconds and tens of megabytes, not minutes.
-        ``schema`` names and types the query's columns, in order."""
+        chunk_bytes: int = 1 << 20,
+    ) -> Iterator[pl.DataFrame]:
+        """The rows of the single-query file ``sql/<name>.sql`` as polars frames of about
+        ``chunk_bytes`` of CSV each, streamed by ``COPY ... TO STDOUT (FORMAT csv)`` on the
+        transaction's own connection: no Python object per row and memory bounded by the
+        chunk, whatever the result's size. ``schema`` names and types the query's columns,
+        in order. Chunks are cut at line ends, so the query must return numbers, dates or
+        other values without line breaks (no free text). The connection is busy with the
+        ``COPY`` until the iterator is exhausted: read it to the end before other statements.
+        """
         query = sa.text(sqlfiles.strip_comments(sqlfiles.render(name)).rstrip().rstrip(";"))
         compiled = query.compile(dialect=conn.dialect)
         driver = conn.connection.driver_connection
         assert driver is not None
-        data = bytearray()
+        pending = bytearray()
+
+        def parse(data: bytes) -> pl.DataFrame:
+            return pl.read_csv(data, has_header=False, schema=schema)
+
         with driver.cursor() as cur:
             statement = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
             with cur.copy(statement, compiled.construct_params(dict(params))) as copy:
                 for block in copy:
-                    data += block
-        if not data:
-            return pl.DataFrame(schema=schema)
-        return pl.read_csv(bytes(data), has_header=False, schema=schema)
+                    pending += block
+                    if len(pending) >= chunk_bytes:
+                        cut = pending.rindex(b"\n") + 1
+                        yield parse(bytes(pending[:cut]))
+                        del pending[:cut]
+        if pending:
+            yield parse(bytes(pending))
 
     @staticmethod
     def write_frame(conn: Connection, table: str, frame: pl.DataFrame) -> int:

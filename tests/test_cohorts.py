@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 
 from growth_assets.cohorts.assets import COHORT_ASSETS
-from growth_assets.cohorts.histogram import histogram
+from growth_assets.cohorts.histogram import histogram, product_rows
 from growth_assets.partitions import range_tags
 from resources.features import FeatureConfigError, FeatureSpec, features_json, load_features
 from resources.settings import ModelSettings, model_settings_from_env
@@ -270,8 +270,8 @@ def test_power_user_histogram_folds_days_before_the_window() -> None:
     """The change-point histogram alone: days are offsets from the window's first day; days
     before it count only while they are inside the trailing window."""
     activity = pl.DataFrame(
-        {"user_id": ["a", "a", "a", "b", "c", "c"], "d": [-10, 0, 3, -7, -6, 4]},
-        schema={"user_id": pl.String, "d": pl.Int32},
+        {"user_no": [1, 1, 1, 2, 3, 3], "d": [-10, 0, 3, -7, -6, 4]},
+        schema={"user_no": pl.Int64, "d": pl.Int32},
     )
 
     def rows(window: int) -> list[tuple[int, int, int]]:
@@ -286,6 +286,18 @@ def test_power_user_histogram_folds_days_before_the_window() -> None:
         (3, 1, 2), (3, 3, 1), (4, 1, 1), (4, 2, 1), (4, 3, 1),
     ]  # fmt: skip
     assert histogram(activity.clear(), 5, 7).is_empty()
+
+
+def test_power_user_histogram_is_the_same_in_batches() -> None:
+    """Frames cut in the middle of a user's days (as COPY chunks are) give the histogram of
+    the whole activity: users are never split between batches."""
+    days = [(u, d) for u in range(1, 41) for d in range(-27, 60) if (u * 7 + d * 3) % 5 < 2]
+    whole = pl.DataFrame(days, schema={"user_no": pl.Int64, "d": pl.Int32}, orient="row")
+    frames = [whole.slice(i, 7) for i in range(0, whole.height, 7)]
+    assert frames[0]["user_no"][-1] == frames[1]["user_no"][0]  # a user crosses a cut
+    batched = product_rows(frames, "p", FIRST, 60)
+    assert batched.height > 100
+    assert batched.equals(product_rows([whole], "p", FIRST, 60))
 
 
 def test_power_users_by_hand(hand: Any) -> None:

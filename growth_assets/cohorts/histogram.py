@@ -25,6 +25,7 @@ first day (0 .. span-1):
 4. a running sum per bucket over every day of the window gives the histogram.
 """
 
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 
 import polars as pl
@@ -34,6 +35,7 @@ from resources.warehouse import Warehouse
 
 WINDOWS = (7, 28)
 TABLE = "growth.power_users"
+ACTIVITY_SCHEMA = {"user_no": pl.Int64, "d": pl.Int32}
 
 
 def utc_day(moment: datetime) -> date:
@@ -41,26 +43,27 @@ def utc_day(moment: datetime) -> date:
     return moment.astimezone(UTC).date()
 
 
-def histogram(activity: pl.DataFrame, span: int, window: int) -> pl.DataFrame:
-    """Users by active days in the trailing ``window`` days, for days 0 .. span-1.
+def changes(activity: pl.DataFrame, span: int, window: int) -> pl.DataFrame:
+    """Steps 1-3 for whole users: (d, bucket, change), the net change of each bucket's
+    users on each day where it changes. Sums over batches of different users add up.
 
-    ``activity``: one row per (user_id, d) active day of one product, d the offset from the
-    first day (from -27 on). Returns (d, active_days, users) with users > 0."""
+    ``activity``: one row per (user_no, d) active day of one product, ``user_no`` an
+    integer numbering the users, d the offset from the first day (from -27 on)."""
     live = activity.lazy().filter(pl.col("d") > -window)
     points = pl.concat(
         [
-            live.select("user_id", pl.max_horizontal("d", 0).alias("d"), delta=pl.lit(1)),
+            live.select("user_no", pl.max_horizontal("d", 0).alias("d"), delta=pl.lit(1)),
             live.filter(pl.col("d") + window < span).select(
-                "user_id", (pl.col("d") + window).alias("d"), delta=pl.lit(-1)
+                "user_no", (pl.col("d") + window).alias("d"), delta=pl.lit(-1)
             ),
         ]
     )
     moves = (
-        points.group_by("user_id", "d")
+        points.group_by("user_no", "d")
         .agg(pl.col("delta").sum())
         .filter(pl.col("delta") != 0)
-        .sort("user_id", "d")
-        .with_columns(level=pl.col("delta").cum_sum().over("user_id"))
+        .sort("user_no", "d")
+        .with_columns(level=pl.col("delta").cum_sum().over("user_no"))
     )
     steps = pl.concat(
         [
@@ -70,35 +73,70 @@ def histogram(activity: pl.DataFrame, span: int, window: int) -> pl.DataFrame:
             ),
         ]
     )
-    changes = steps.group_by("d", "bucket").agg(pl.col("change").sum())
-    grid = (
-        pl.LazyFrame({"d": pl.int_range(0, span, dtype=pl.Int32, eager=True)})
-        .join(pl.LazyFrame({"bucket": list(range(1, window + 1))}), how="cross")
-        .with_columns(pl.col("bucket").cast(pl.Int32))
-    )
     return (
-        grid.join(
-            changes.with_columns(pl.col("d").cast(pl.Int32), pl.col("bucket").cast(pl.Int32)),
-            on=["d", "bucket"],
-            how="left",
-        )
+        steps.group_by("d", "bucket")
+        .agg(pl.col("change").sum())
+        .select(pl.col("d").cast(pl.Int32), pl.col("bucket").cast(pl.Int32), "change")
+        .collect()
+    )
+
+
+def levels(changed: pl.DataFrame, span: int, window: int) -> pl.DataFrame:
+    """Step 4: the running sum of each bucket's changes over every day 0 .. span-1;
+    (d, active_days, users) with users > 0."""
+    grid = pl.LazyFrame({"d": pl.int_range(0, span, dtype=pl.Int32, eager=True)}).join(
+        pl.LazyFrame({"bucket": pl.int_range(1, window + 1, dtype=pl.Int32, eager=True)}),
+        how="cross",
+    )
+    summed = changed.lazy().group_by("d", "bucket").agg(pl.col("change").sum())
+    return (
+        grid.join(summed, on=["d", "bucket"], how="left")
         .with_columns(pl.col("change").fill_null(0))
         .sort("bucket", "d")
-        .select(
-            "d",
-            active_days="bucket",
-            users=pl.col("change").cum_sum().over("bucket"),
-        )
+        .select("d", active_days="bucket", users=pl.col("change").cum_sum().over("bucket"))
         .filter(pl.col("users") > 0)
         .collect()
     )
 
 
-def product_rows(activity: pl.DataFrame, product_id: str, first: date, span: int) -> pl.DataFrame:
-    """The histogram rows of one product for both windows, in the table's columns."""
+def histogram(activity: pl.DataFrame, span: int, window: int) -> pl.DataFrame:
+    """Users by active days in the trailing ``window`` days, for days 0 .. span-1, from
+    one product's activity (as in :func:`changes`); (d, active_days, users), users > 0."""
+    return levels(changes(activity, span, window), span, window)
+
+
+def whole_users(frames: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """Re-cut frames of user-ordered rows so that no user is split between two: the rows
+    of each frame's last user are held back and put in front of the next frame."""
+    held: pl.DataFrame | None = None
+    for frame in frames:
+        if held is not None:
+            frame = pl.concat([held, frame])
+        last = frame["user_no"][-1]
+        held = frame.filter(pl.col("user_no") == last)
+        done = frame.filter(pl.col("user_no") != last)
+        if not done.is_empty():
+            yield done
+    if held is not None:
+        yield held
+
+
+def product_rows(
+    frames: Iterable[pl.DataFrame], product_id: str, first: date, span: int
+) -> pl.DataFrame:
+    """The histogram rows of one product for both windows, in the table's columns, from
+    its user-ordered activity in frames (memory follows a frame, not the product)."""
+    changed: dict[int, list[pl.DataFrame]] = {w: [] for w in WINDOWS}
+    for batch in whole_users(frames):
+        for w in WINDOWS:
+            changed[w].append(changes(batch, span, w))
     parts = [
-        histogram(activity, span, w).with_columns(window_days=pl.lit(w, pl.Int16)) for w in WINDOWS
+        levels(pl.concat(changed[w]), span, w).with_columns(window_days=pl.lit(w, pl.Int16))
+        for w in WINDOWS
+        if changed[w]
     ]
+    if not parts:
+        return pl.DataFrame()
     return pl.concat(parts).select(
         day=pl.lit(first) + pl.duration(days=pl.col("d")),
         product_id=pl.lit(product_id),
@@ -117,33 +155,34 @@ def rebuild(conn: Connection, window_start: datetime, window_end: datetime) -> i
     if span <= 0:
         return 0
     products = [r.product_id for r in Warehouse.fetch_file(conn, "cohorts/power_users_products")]
-    schema = {"user_id": pl.String, "d": pl.Int32}
     written = 0
-    portfolio: pl.DataFrame | None = None
+    portfolio: list[pl.DataFrame] = []
     for product_id in products:
-        activity = Warehouse.read_frame(
+        frames = Warehouse.read_frames(
             conn,
             "cohorts/power_users_activity",
             {"product_id": product_id, "lo": first, "hi": end},
-            schema,
+            ACTIVITY_SCHEMA,
         )
-        if activity.is_empty():
+        # the frames are read to the end (the COPY finishes) before anything is written
+        rows = product_rows(frames, product_id, first, span)
+        if rows.is_empty():
             continue
-        rows = product_rows(activity, product_id, first, span)
-        del activity
         written += Warehouse.write_frame(conn, TABLE, rows)
-        summed = rows.select("day", "window_days", "active_days", "users")
-        portfolio = summed if portfolio is None else pl.concat([portfolio, summed])
-        portfolio = portfolio.group_by("day", "window_days", "active_days").agg(
-            pl.col("users").sum()
+        portfolio.append(rows.drop("product_id"))
+    if portfolio:
+        everyone = (
+            pl.concat(portfolio)
+            .group_by("day", "window_days", "active_days")
+            .agg(pl.col("users").sum())
+            .select(
+                "day",
+                product_id=pl.lit("all"),
+                window_days="window_days",
+                active_days="active_days",
+                users="users",
+            )
+            .sort("day", "window_days", "active_days")
         )
-    if portfolio is not None:
-        everyone = portfolio.select(
-            "day",
-            product_id=pl.lit("all"),
-            window_days="window_days",
-            active_days="active_days",
-            users="users",
-        ).sort("day", "window_days", "active_days")
         written += Warehouse.write_frame(conn, TABLE, everyone)
     return written
