@@ -157,7 +157,7 @@ class Warehouse(ConfigurableResource):
         name: str,
         params: Mapping[str, Any],
         schema: Mapping[str, pl.DataType | type[pl.DataType]],
-        chunk_bytes: int = 1 << 20,
+        chunk_bytes: int = 1 << 18,
     ) -> Iterator[pl.DataFrame]:
         """The rows of the single-query file ``sql/<name>.sql`` as polars frames of about
         ``chunk_bytes`` of CSV each, streamed by ``COPY ... TO STDOUT (FORMAT csv)`` on the
