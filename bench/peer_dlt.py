@@ -51,3 +51,34 @@ def measure(url: str, records: list[dict[str, Any]], tag: str) -> dict[str, Any]
         rows = int(conn.execute(sa.text("SELECT count(*) FROM dlt_mixpanel.events")).scalar_one())
     engine.dispose()
     return {"seconds": seconds, "rows": rows}
+
+
+def reconcile(ours_url: str, dlt_url: str) -> dict[str, int]:
+    """Key by key: every record dlt kept must be in our raw table or in our ingest rejects
+    (``ops.rejected_events``, kept with a reason), and nothing else. Returns the counts and
+    the keys found on one side only (both 0 when the loads agree)."""
+    ours = sa.create_engine(ours_url)
+    theirs = sa.create_engine(dlt_url)
+    try:
+        with ours.connect() as conn:
+            raw = set(conn.execute(sa.text("SELECT id FROM raw.mixpanel_events")).scalars())
+            rejected = set(
+                conn.execute(
+                    sa.text(
+                        "SELECT source_id FROM ops.rejected_events "
+                        "WHERE stage = 'ingest' AND source = 'mixpanel'"
+                    )
+                ).scalars()
+            )
+        with theirs.connect() as conn:
+            kept = set(conn.execute(sa.text("SELECT insert_id FROM dlt_mixpanel.events")).scalars())
+    finally:
+        ours.dispose()
+        theirs.dispose()
+    return {
+        "dlt_rows": len(kept),
+        "ours_raw_rows": len(raw),
+        "ours_ingest_rejects": len(rejected),
+        "only_dlt": len(kept - raw - rejected),
+        "only_ours": len((raw | rejected) - kept),
+    }

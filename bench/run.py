@@ -146,6 +146,7 @@ def peer_run(records: list[dict[str, Any]], rep: int) -> dict[str, Any]:
     ours_db, dlt_db = fresh_databases(f"peer_{rep}", ("ours", "dlt"))
     ours = ingest.measure(local_url(ours_db), records, copy_limit=False)
     theirs = peer_dlt.measure(local_url(dlt_db), records, f"r{rep}")
+    keys = peer_dlt.reconcile(local_url(ours_db), local_url(dlt_db))
     ours_s = ours["raw_s"] + ours["canonical_s"]
     return {
         "records": len(records),
@@ -157,6 +158,9 @@ def peer_run(records: list[dict[str, Any]], rep: int) -> dict[str, Any]:
         "dlt_rows": theirs["rows"],
         "speedup": theirs["seconds"] / ours_s,
         "speedup_raw_only": theirs["seconds"] / ours["raw_s"],
+        "ours_ingest_rejects": keys["ours_ingest_rejects"],
+        "keys_only_dlt": keys["only_dlt"],
+        "keys_only_ours": keys["only_ours"],
     }
 
 
@@ -374,6 +378,11 @@ def main() -> None:
             ("dlt_s", f"{len(sample):,} payloads, dlt (s)", "{:.1f}"),
             ("speedup", "dlt time / our time (raw + canonical)", "{:.1f}×"),
             ("speedup_raw_only", "dlt time / our raw load time", "{:.1f}×"),
+            ("dlt_rows", "rows dlt kept", "{:,.0f}"),
+            ("ours_raw_rows", "rows our raw table kept", "{:,.0f}"),
+            ("ours_ingest_rejects", "records we rejected at ingest, kept with a reason", "{:,.0f}"),
+            ("keys_only_dlt", "keys dlt kept that we neither kept nor rejected", "{:,.0f}"),
+            ("keys_only_ours", "keys we kept or rejected that dlt did not keep", "{:,.0f}"),
         )
         result["peer_dlt"] = {
             "days": PEER_DAYS,

@@ -1,7 +1,7 @@
 """Smoke test of the model benchmarks (bench/): a tiny generated world, built by the
 project's assets through the benchmark's build runner, then the day refresh, the dashboard
-queries and the pandas peer on it. Figures are not checked, only that every piece runs and
-agrees with the warehouse."""
+queries and the pandas peer on it (rollups and cohort tables). Figures are not checked, only
+that every piece runs and agrees with the warehouse."""
 
 from datetime import date
 
@@ -65,5 +65,22 @@ def test_generated_world_builds_and_measures(
         net = conn.execute(
             sa.text("SELECT sum(net_revenue) FROM growth.metrics_daily WHERE product_id = 'all'")
         ).scalar_one()
+        cohort = conn.execute(
+            sa.text(
+                "SELECT (SELECT sum(new_users) FROM growth.growth_accounting "
+                "        WHERE grain = 'week' AND product_id = 'all') AS new_users, "
+                "       (SELECT count(*) FROM growth.power_users) AS power_rows, "
+                "       (SELECT sum(users * active_days) FROM growth.power_users "
+                "        WHERE product_id = 'all' AND window_days = 28) AS l28_user_days, "
+                "       (SELECT sum(active_users) FROM growth.retention_triangle "
+                "        WHERE grain = 'week' AND product_id = 'all' AND segment_type = 'all'"
+                "       ) AS week_cells"
+            )
+        ).one()
     assert peer["events"] == written
     assert peer["net_revenue_total"] == pytest.approx(float(net))
+    # the pandas peer computes the cohort tables too, to the same numbers
+    assert peer["week_new_users_all"] == cohort.new_users > 0
+    assert peer["power_user_rows"] == cohort.power_rows > 0
+    assert peer["l28_user_days_all"] == cohort.l28_user_days
+    assert peer["week_cells_active_all"] == cohort.week_cells
