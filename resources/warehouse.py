@@ -75,6 +75,13 @@ def _engine(url: str) -> Engine:
     return engine
 
 
+def _driver(conn: Connection) -> Any:
+    """The psycopg connection under a SQLAlchemy one (for ``COPY`` in its transaction)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    return driver
+
+
 def detect_tier(conn: Connection) -> Tier:
     """Read the TimescaleDB tier of the database behind ``conn``."""
     installed = conn.execute(
@@ -142,10 +149,8 @@ class Warehouse(ConfigurableResource):
         """``COPY`` rows into ``table`` on the transaction's own connection; return the count."""
         cols = ", ".join(sqlfiles.quote_ident(c) for c in columns)
         statement = f"COPY {sqlfiles.quote_ident(table)} ({cols}) FROM STDIN"
-        driver = conn.connection.driver_connection
-        assert driver is not None
         n = 0
-        with driver.cursor() as cur, cur.copy(statement) as copy:
+        with _driver(conn).cursor() as cur, cur.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
                 n += 1
@@ -169,14 +174,12 @@ class Warehouse(ConfigurableResource):
         """
         query = sa.text(sqlfiles.strip_comments(sqlfiles.render(name)).rstrip().rstrip(";"))
         compiled = query.compile(dialect=conn.dialect)
-        driver = conn.connection.driver_connection
-        assert driver is not None
         pending = bytearray()
 
         def parse(data: bytes) -> pl.DataFrame:
             return pl.read_csv(data, has_header=False, schema=schema)
 
-        with driver.cursor() as cur:
+        with _driver(conn).cursor() as cur:
             statement = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
             with cur.copy(statement, compiled.construct_params(dict(params))) as copy:
                 for block in copy:
@@ -196,8 +199,6 @@ class Warehouse(ConfigurableResource):
             return 0
         cols = ", ".join(sqlfiles.quote_ident(c) for c in frame.columns)
         statement = f"COPY {sqlfiles.quote_ident(table)} ({cols}) FROM STDIN (FORMAT csv)"
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cur, cur.copy(statement) as copy:
+        with _driver(conn).cursor() as cur, cur.copy(statement) as copy:
             copy.write(frame.write_csv(include_header=False))
         return frame.height

@@ -26,21 +26,17 @@ first day (0 .. span-1):
 """
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import polars as pl
 from sqlalchemy.engine import Connection
 
+from growth_assets.saas.windows import first_day
 from resources.warehouse import Warehouse
 
 WINDOWS = (7, 28)
 TABLE = "growth.power_users"
 ACTIVITY_SCHEMA = {"user_no": pl.Int64, "d": pl.Int32}
-
-
-def utc_day(moment: datetime) -> date:
-    """The UTC calendar day of a partition bound (midnight UTC for daily partitions)."""
-    return moment.astimezone(UTC).date()
 
 
 def changes(activity: pl.DataFrame, span: int, window: int) -> pl.DataFrame:
@@ -149,7 +145,7 @@ def product_rows(
 def rebuild(conn: Connection, window_start: datetime, window_end: datetime) -> int:
     """Replace ``growth.power_users`` for the UTC days of [window_start, window_end) in the
     caller's transaction; return the rows written (products and 'all')."""
-    first, end = utc_day(window_start), utc_day(window_end)
+    first, end = first_day(window_start), first_day(window_end)
     span = (end - first).days
     Warehouse.run_file(conn, "cohorts/power_users_delete", {"lo": first, "hi": end})
     if span <= 0:
