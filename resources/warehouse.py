@@ -14,6 +14,7 @@ code must not make on its own:
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
@@ -190,6 +191,19 @@ class Warehouse(ConfigurableResource):
                         del pending[:cut]
         if pending:
             yield parse(bytes(pending))
+
+    @staticmethod
+    def read_frame(
+        conn: Connection,
+        name: str,
+        params: Mapping[str, Any],
+        schema: Mapping[str, pl.DataType | type[pl.DataType]],
+    ) -> pl.DataFrame:
+        """The whole result of the single-query file ``sql/<name>.sql`` as one polars frame
+        (``COPY ... TO STDOUT``, parsed once at the end, so text values may hold anything,
+        line breaks included). For results that fit in memory; see :meth:`read_frames`."""
+        frames = list(Warehouse.read_frames(conn, name, params, schema, chunk_bytes=sys.maxsize))
+        return frames[0] if frames else pl.DataFrame(schema=dict(schema))
 
     @staticmethod
     def write_frame(conn: Connection, table: str, frame: pl.DataFrame) -> int:

@@ -67,13 +67,16 @@ EVENTS: list[Event] = [
     engagement("q", "u5", "2024-12-23"),
     engagement("q", "u5", "2024-12-30", "dashboards"),
 ]
+# A segment value with a comma, quotes and a line break: the triangle is copied in and out
+# of PostgreSQL as CSV (growth_assets/cohorts/triangle.py).
+HOSTILE_CHANNEL = 'referral, "partner"\nline two'
 USERS = [
     ("p", "u1", at("2024-12-16", 0), "organic", "US"),
     ("p", "u2", at("2024-12-17", 0), "organic", "DE"),
     ("p", "u3", at("2024-12-18", 0), "paid_search", "US"),
     ("p", "u4", at("2024-12-28", 0), None, "US"),
     ("p", "u9", at("2024-12-20", 0), "organic", "US"),
-    ("q", "u5", at("2024-12-23", 0), "referral", "FR"),
+    ("q", "u5", at("2024-12-23", 0), HOSTILE_CHANNEL, "FR"),
 ]
 SUBSCRIPTIONS = [
     ("sub_3", "p", "u3", "price_pro", at("2024-12-18", 14), at("2025-01-02")),
@@ -221,6 +224,9 @@ def test_retention_triangle_by_hand(hand: Any) -> None:
         (2, 1, 1),
     ]
     assert list(triangle(warehouse, "week", "p", "channel", "unknown")) == ["2024-12-30"]
+    assert triangle(warehouse, "week", "q", "channel", HOSTILE_CHANNEL) == {
+        "2024-12-23": [(1, 1, 1), (1, 1, 1), (1, 0, 0), (1, 0, 0), (1, 0, 0)],
+    }
     assert triangle(warehouse, "week", "p", "plan", "price_pro")["2024-12-16"][3] == (1, 1, 1)
     assert triangle(warehouse, "week", "p", "plan", "none")["2024-12-16"][0] == (2, 2, 2)
     # u4's subscription starts after its cohort week and month

@@ -9,8 +9,9 @@ run leaves the previous state:
   a user's later return is new or resurrected, so the periods from the window's first one to
   the last period with data are rebuilt (at each grain: day, ISO week, month).
 * ``growth.retention_triangle`` and ``growth.cohort_ltv``: a day can move a user's cohort and
-  changes every unbounded cell / cumulative revenue after it, so the whole triangle is
-  rebuilt from ``growth.user_activity_daily`` (set-based, one pass per grain).
+  changes every unbounded cell / cumulative revenue after it, so the whole table is
+  rebuilt from ``growth.user_activity_daily`` (the triangle with polars, ``triangle.py``
+  says why; LTV set-based, one pass per grain).
 * ``growth.power_users``: the days of the window (each reads the 27 days before it),
   computed with polars one product at a time (``histogram.py`` says why).
 * ``growth.feature_adoption``: the periods holding a day of the window, recounted whole
@@ -40,6 +41,7 @@ from sqlalchemy.engine import Connection
 
 from growth_assets import partitions
 from growth_assets.cohorts.histogram import rebuild as rebuild_power_users
+from growth_assets.cohorts.triangle import rebuild as rebuild_triangle
 from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.daily import EVENT_KEYS, USERS_KEY
 from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
@@ -255,7 +257,7 @@ def retention_triangle(context: AssetExecutionContext, warehouse: Warehouse) -> 
         lock_asset(conn, RETENTION_TRIANGLE_KEY.to_user_string())
         _fresh_statistics(conn)
         Warehouse.run_file(conn, "cohorts/members")
-        written = _run_grains(conn, "retention_triangle", {}, COHORT_GRAINS)
+        written = rebuild_triangle(conn)
     check = _checked(
         context,
         warehouse,

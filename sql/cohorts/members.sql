@@ -1,6 +1,8 @@
 -- The cohort members of this run, in a temporary table dropped at commit: one row per
 -- (product, user) ever active (user-initiated event, growth.user_activity_daily.active),
--- with the first and last active day and the segment attributes.
+-- with the first and last active day and the segment attributes. member_no numbers them,
+-- so the retention triangle (growth_assets/cohorts/triangle.py) reads integers, not
+-- (product, user) text keys, for every active day.
 --   channel, country: growth.users (the signup attributes); 'unknown' when missing.
 --   week_plan / month_plan: the plan (first item's price id) of the user's earliest
 --   subscription in the product that was in force at some time during the cohort week /
@@ -8,6 +10,7 @@
 --   growth.subscriptions holds each subscription's latest state, so a plan changed later
 --   reads as the new plan.
 CREATE TEMP TABLE cohort_members (
+    member_no  integer GENERATED ALWAYS AS IDENTITY,
     product_id text NOT NULL,
     user_id    text NOT NULL,
     first_day  date NOT NULL,
