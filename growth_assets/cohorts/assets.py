@@ -46,7 +46,11 @@ from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.daily import EVENT_KEYS, USERS_KEY
 from growth_assets.models.subscriptions import SUBSCRIPTIONS_KEY
 from growth_assets.quality.results import check_spec, recorded
-from growth_assets.rollups.assets import ENGAGEMENT_DAILY_KEY, USER_ACTIVITY_DAILY_KEY
+from growth_assets.rollups.assets import (
+    ENGAGEMENT_DAILY_KEY,
+    USER_ACTIVITY_DAILY_KEY,
+    fresh_activity_statistics,
+)
 from resources.features import features_json
 from resources.locks import lock_asset
 from resources.settings import ModelSettings
@@ -78,23 +82,6 @@ def _transaction(warehouse: Warehouse) -> Iterator[Connection]:
     with warehouse.transaction() as conn:
         conn.execute(sa.text("SET LOCAL jit = off"))
         yield conn
-
-
-STALE_SHARE = 0.1
-"""Analyse growth.user_activity_daily before a cohort build when more than this share of its
-rows changed since its statistics were gathered (autovacuum's default analyse threshold)."""
-
-
-def _fresh_statistics(conn: Connection) -> None:
-    """``ANALYZE growth.user_activity_daily`` when its statistics are stale (a backfill has
-    just filled it: autovacuum analyses it later, while these plans read it). The cohort
-    queries read the table whole; without statistics the planner chose external sorts and
-    per-user index probes, several times slower at design scale. A role that owns neither the
-    table nor the database gets a server warning and no analysis (PostgreSQL 15), not an
-    error."""
-    (row,) = Warehouse.fetch_file(conn, "cohorts/activity_changes")
-    if int(row.changed) > STALE_SHARE * max(int(row.live), 1):
-        conn.execute(sa.text("ANALYZE growth.user_activity_daily"))
 
 
 def _checked(
@@ -199,7 +186,7 @@ def growth_accounting(context: AssetExecutionContext, warehouse: Warehouse) -> M
     started = time.perf_counter()
     with _transaction(warehouse) as conn:
         lock_asset(conn, GROWTH_ACCOUNTING_KEY.to_user_string())
-        _fresh_statistics(conn)
+        fresh_activity_statistics(conn)
         written = _run_grains(conn, "growth_accounting", params, LIFECYCLE_GRAINS)
     check = _checked(
         context,
@@ -255,7 +242,7 @@ def retention_triangle(context: AssetExecutionContext, warehouse: Warehouse) -> 
     started = time.perf_counter()
     with _transaction(warehouse) as conn:
         lock_asset(conn, RETENTION_TRIANGLE_KEY.to_user_string())
-        _fresh_statistics(conn)
+        fresh_activity_statistics(conn)
         Warehouse.run_file(conn, "cohorts/members")
         written = rebuild_triangle(conn)
     check = _checked(
@@ -303,7 +290,7 @@ def cohort_ltv(context: AssetExecutionContext, warehouse: Warehouse) -> Material
     started = time.perf_counter()
     with _transaction(warehouse) as conn:
         lock_asset(conn, COHORT_LTV_KEY.to_user_string())
-        _fresh_statistics(conn)
+        fresh_activity_statistics(conn)
         Warehouse.run_file(conn, "cohorts/members")
         written = _run_grains(conn, "cohort_ltv", {}, COHORT_GRAINS)
     check = _checked(
@@ -346,7 +333,7 @@ def power_users(context: AssetExecutionContext, warehouse: Warehouse) -> Materia
     started = time.perf_counter()
     with _transaction(warehouse) as conn:
         lock_asset(conn, POWER_USERS_KEY.to_user_string())
-        _fresh_statistics(conn)
+        fresh_activity_statistics(conn)
         written = rebuild_power_users(conn, params["window_start"], params["window_end"])
     check = _checked(
         context,
@@ -391,7 +378,7 @@ def feature_adoption(
     features = features_json(settings.features)
     with _transaction(warehouse) as conn:
         lock_asset(conn, FEATURE_ADOPTION_KEY.to_user_string())
-        _fresh_statistics(conn)
+        fresh_activity_statistics(conn)
         Warehouse.run_file(conn, "cohorts/feature_usage", {**params, "features": features})
         written = _run_grains(conn, "feature_adoption", params, LIFECYCLE_GRAINS)
     configured = sorted(f.name for f in settings.features)

@@ -34,6 +34,7 @@ from dagster import (
     MetadataValue,
     asset,
 )
+from sqlalchemy.engine import Connection
 
 from growth_assets import partitions
 from growth_assets.metadata import markdown_table, window_metadata
@@ -108,12 +109,35 @@ def refresh_engagement(warehouse: Warehouse, params: dict[str, Any]) -> int:
     return written
 
 
+STALE_SHARE = 0.1
+"""Analyse growth.user_activity_daily when more than this share of its rows changed since its
+statistics were gathered (autovacuum's default analyse threshold)."""
+
+
+def fresh_activity_statistics(conn: Connection, written: int = 0) -> None:
+    """``ANALYZE growth.user_activity_daily`` when its statistics are stale: more than
+    :data:`STALE_SHARE` of its rows changed since they were gathered, counting ``written``
+    rows of the caller's transaction (the server's counters see them only after commit).
+
+    A backfill fills the table faster than autovacuum analyses it, and the plans that read
+    it whole right after (the cohort assets, dashboards) chose external sorts and per-user
+    index probes without statistics, several times slower at the design scale. So the
+    activity rollup analyses what it has just filled, and the cohort assets check again
+    before they read (the table may have been filled by another path). A role that owns
+    neither the table nor the database gets a server warning and no analysis (PostgreSQL
+    15), not an error."""
+    (row,) = Warehouse.fetch_file(conn, "rollups/activity_changes")
+    if int(row.changed) + written > STALE_SHARE * max(int(row.live), 1):
+        conn.execute(sa.text("ANALYZE growth.user_activity_daily"))
+
+
 def refresh_activity(warehouse: Warehouse, params: dict[str, Any]) -> int:
     """Replace ``growth.user_activity_daily`` for the window in ``params`` in one
-    transaction; return the rows written."""
+    transaction, analysed when the window changed much of it; return the rows written."""
     with warehouse.transaction() as conn:
         lock_window(conn, "growth.user_activity_daily", *_bounds(params))
         _, written = Warehouse.run_file(conn, "rollups/user_activity_daily", params)
+        fresh_activity_statistics(conn, written)
     return written
 
 
