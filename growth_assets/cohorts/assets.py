@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection
 
 from growth_assets import partitions
 from growth_assets.cohorts.histogram import rebuild as rebuild_power_users
+from growth_assets.cohorts.lifecycle import rebuild as rebuild_lifecycle
 from growth_assets.cohorts.triangle import rebuild as rebuild_triangle
 from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.daily import EVENT_KEYS, USERS_KEY
@@ -187,7 +188,7 @@ def growth_accounting(context: AssetExecutionContext, warehouse: Warehouse) -> M
     with _transaction(warehouse) as conn:
         lock_asset(conn, GROWTH_ACCOUNTING_KEY.to_user_string())
         fresh_activity_statistics(conn)
-        written = _run_grains(conn, "growth_accounting", params, LIFECYCLE_GRAINS)
+        written = rebuild_lifecycle(conn, params["window_start"])
     check = _checked(
         context,
         warehouse,
