@@ -151,8 +151,7 @@ def rebuild(conn: Connection, window_start: datetime, window_end: datetime) -> i
     if span <= 0:
         return 0
     products = [r.product_id for r in Warehouse.fetch_file(conn, "cohorts/power_users_products")]
-    written = 0
-    portfolio: list[pl.DataFrame] = []
+    parts: list[pl.DataFrame] = []
     for product_id in products:
         frames = Warehouse.read_frames(
             conn,
@@ -162,23 +161,27 @@ def rebuild(conn: Connection, window_start: datetime, window_end: datetime) -> i
         )
         # the frames are read to the end (the COPY finishes) before anything is written
         rows = product_rows(frames, product_id, first, span)
-        if rows.is_empty():
-            continue
-        written += Warehouse.write_frame(conn, TABLE, rows)
-        portfolio.append(rows.drop("product_id"))
-    if portfolio:
-        everyone = (
-            pl.concat(portfolio)
-            .group_by("day", "window_days", "active_days")
-            .agg(pl.col("users").sum())
-            .select(
-                "day",
-                product_id=pl.lit("all"),
-                window_days="window_days",
-                active_days="active_days",
-                users="users",
-            )
-            .sort("day", "window_days", "active_days")
+        if not rows.is_empty():
+            parts.append(rows)
+    if not parts:
+        return 0
+    products_rows = pl.concat(parts)
+    everyone = (
+        products_rows.group_by("day", "window_days", "active_days")
+        .agg(pl.col("users").sum())
+        .select(
+            "day",
+            product_id=pl.lit("all"),
+            window_days="window_days",
+            active_days="active_days",
+            users="users",
         )
-        written += Warehouse.write_frame(conn, TABLE, everyone)
-    return written
+    )
+    # one copy in key order: into an empty index (a backfill) the entries are appended
+    return Warehouse.write_frame(
+        conn,
+        TABLE,
+        pl.concat([products_rows, everyone]).sort(
+            "day", "product_id", "window_days", "active_days"
+        ),
+    )
