@@ -198,12 +198,17 @@ class Warehouse(ConfigurableResource):
         name: str,
         params: Mapping[str, Any],
         schema: Mapping[str, pl.DataType | type[pl.DataType]],
+        *,
+        line_safe: bool = False,
     ) -> pl.DataFrame:
         """The whole result of the single-query file ``sql/<name>.sql`` as one polars frame
-        (``COPY ... TO STDOUT``, parsed once at the end, so text values may hold anything,
-        line breaks included). For results that fit in memory; see :meth:`read_frames`."""
-        frames = list(Warehouse.read_frames(conn, name, params, schema, chunk_bytes=sys.maxsize))
-        return frames[0] if frames else pl.DataFrame(schema=dict(schema))
+        (``COPY ... TO STDOUT``), for results that fit in memory; see :meth:`read_frames`.
+        By default the CSV is parsed once at the end, so text values may hold anything, line
+        breaks included; ``line_safe`` (the values are numbers, dates or names without line
+        breaks) parses it in chunks as it streams, so the CSV is never held whole."""
+        chunk_bytes = 1 << 18 if line_safe else sys.maxsize
+        frames = list(Warehouse.read_frames(conn, name, params, schema, chunk_bytes))
+        return pl.concat(frames) if frames else pl.DataFrame(schema=dict(schema))
 
     @staticmethod
     def write_frame(conn: Connection, table: str, frame: pl.DataFrame) -> int:

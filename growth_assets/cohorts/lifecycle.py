@@ -138,11 +138,8 @@ def rebuild(conn: Connection, window_start: datetime) -> int:
     Warehouse.run_file(conn, "cohorts/lifecycle_users", {"since": since})
     params = {"since": since, "origin": ORIGIN}
     users = Warehouse.read_frame(conn, "cohorts/lifecycle_user_list", params, USERS_SCHEMA)
-    activity = pl.concat(
-        [
-            *Warehouse.read_frames(conn, "cohorts/lifecycle_activity", params, ACTIVITY_SCHEMA),
-            pl.DataFrame(schema=ACTIVITY_SCHEMA),
-        ]
+    activity = Warehouse.read_frame(
+        conn, "cohorts/lifecycle_activity", params, ACTIVITY_SCHEMA, line_safe=True
     )
     products = Warehouse.read_frame(conn, "cohorts/lifecycle_products", {}, PRODUCTS_SCHEMA)
     frames = [
