@@ -40,6 +40,7 @@ from dagster import (
 from sqlalchemy.engine import Connection
 
 from growth_assets import partitions
+from growth_assets.cohorts.adoption import rebuild as rebuild_adoption
 from growth_assets.cohorts.histogram import rebuild as rebuild_power_users
 from growth_assets.cohorts.lifecycle import rebuild as rebuild_lifecycle
 from growth_assets.cohorts.triangle import rebuild as rebuild_triangle
@@ -381,7 +382,7 @@ def feature_adoption(
         lock_asset(conn, FEATURE_ADOPTION_KEY.to_user_string())
         fresh_activity_statistics(conn)
         Warehouse.run_file(conn, "cohorts/feature_usage", {**params, "features": features})
-        written = _run_grains(conn, "feature_adoption", params, LIFECYCLE_GRAINS)
+        written = rebuild_adoption(conn, params["window_start"], params["window_end"])
     configured = sorted(f.name for f in settings.features)
     check = _checked(
         context,
