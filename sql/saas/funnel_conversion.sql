@@ -28,12 +28,15 @@ reached AS (
     GROUP BY 1, 2, 3, 4, 5, 6
 ),
 expanded AS (
+    -- per cohort, product (and 'all'), segment and steps reached: summed before the steps
+    -- are crossed in, so the step counts aggregate a fraction of the rows
     SELECT r.grain, r.cohort_start, p.product_id, sg.segment, sg.segment_value,
-           r.steps_reached, r.users
+           r.steps_reached, sum(r.users) AS users
     FROM reached AS r
     CROSS JOIN LATERAL (VALUES (r.product_id), ('all')) AS p (product_id)
     CROSS JOIN LATERAL (VALUES ('all', 'all'), ('channel', r.channel), ('country', r.country))
         AS sg (segment, segment_value)
+    GROUP BY 1, 2, 3, 4, 5, 6
 ),
 counts AS (
     SELECT x.grain, x.cohort_start, x.product_id, x.segment, x.segment_value, s.step_no,
