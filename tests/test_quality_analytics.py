@@ -83,6 +83,63 @@ def test_a_cohort_member_missing_from_the_users_table_fails_the_cohort_checks(
     assert ltv.observed["total_mismatches"] == 0
 
 
+def test_the_cohort_checks_recount_sizes_and_revenue_from_the_activity(
+    warehouse: Warehouse,
+) -> None:
+    """A cohort size one too high and an LTV one unit too high, as they are written: the
+    checks' own recount (sql/cohorts/check_firsts.sql) must disagree with both."""
+    load_events(warehouse, EVENTS)
+    load_users(warehouse, USERS)
+    load_subscriptions(warehouse, SUBSCRIPTIONS)
+    with warehouse.transaction() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE FUNCTION public.corrupt_size() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN NEW.cohort_size := NEW.cohort_size + 1; RETURN NEW; END $$"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER corrupt_size BEFORE INSERT ON growth.retention_triangle "
+                "FOR EACH ROW WHEN (NEW.grain = 'week' AND NEW.product_id = 'p' "
+                "AND NEW.segment_type = 'all' AND NEW.cohort = DATE '2024-12-16') "
+                "EXECUTE FUNCTION public.corrupt_size()"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE FUNCTION public.corrupt_ltv() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN NEW.net_revenue := NEW.net_revenue + 1; "
+                "NEW.cumulative_net_revenue := NEW.cumulative_net_revenue + 1; "
+                "RETURN NEW; END $$"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "CREATE TRIGGER corrupt_ltv BEFORE INSERT ON growth.cohort_ltv "
+                "FOR EACH ROW WHEN (NEW.grain = 'month' AND NEW.product_id = 'q') "
+                "EXECUTE FUNCTION public.corrupt_ltv()"
+            )
+        )
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize(
+            [user_activity_daily, engagement_daily, retention_triangle, cohort_ltv],
+            resources={"warehouse": warehouse, "settings": ModelSettings()},
+            instance=instance,
+            tags=range_tags(FIRST, LAST, "daily"),
+            raise_on_error=False,
+        )
+    assert not result.success
+    (triangle,) = results(warehouse, "cohorts_consistent")
+    assert triangle.observed["size_mismatches"] == 1  # the week cohort of 2024-12-16 in p
+    assert triangle.observed["users_table_mismatches"] == 1
+    (ltv,) = results(warehouse, "revenue_reconciles")
+    # q's monthly total and 'all' (not re-summed from the corrupted row) disagree with the
+    # recount
+    assert ltv.observed["total_mismatches"] == 1
+    assert ltv.observed["users_table_mismatches"] == 0
+
+
 def test_a_broken_mrr_bridge_is_recorded_and_blocks_customer_360(warehouse: Warehouse) -> None:
     add_events(warehouse, MRR_EVENTS)
     add_fx(warehouse, [(date(2025, 1, 1), "JPY", "0.0067"), (date(2025, 2, 1), "JPY", "0.0070")])

@@ -100,8 +100,11 @@ def _checked(
     ``ops.quality_results`` in the same transaction: it passes when every problem count is 0.
 
     ``sizes_of`` (``retention_triangle`` / ``cohort_ltv``) adds the condition "cohort sizes
-    consistent with the users table" (``check_sizes_vs_users.sql``), reported per product."""
+    consistent with the users table" (``check_sizes_vs_users.sql``), reported per product;
+    both queries then read the per-user recount of ``check_firsts.sql``, made once."""
     with _transaction(warehouse) as conn:
+        if sizes_of is not None:
+            Warehouse.run_file(conn, "cohorts/check_firsts")
         (row,) = Warehouse.fetch_file(conn, f"cohorts/{sql}", params)
         found = problems(row)
         observed: dict[str, Any] = {**found, **extra(row)}

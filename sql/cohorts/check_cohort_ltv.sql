@@ -12,19 +12,13 @@ totals AS (
     SELECT grain, product_id, sum(cumulative_net_revenue) AS net, sum(cohort_size) AS users
     FROM last_cells GROUP BY grain, product_id
 ),
-members AS (
-    SELECT product_id, user_id FROM growth.user_activity_daily WHERE active
-    GROUP BY product_id, user_id
-),
 expected AS (
-    SELECT coalesce(m.product_id, 'all') AS product_id,
-           sum(a.net) AS net, count(*) AS users
-    FROM members AS m
-    LEFT JOIN (
-        SELECT product_id, user_id, sum(revenue) - sum(refunds) AS net
-        FROM growth.user_activity_daily GROUP BY product_id, user_id
-    ) AS a USING (product_id, user_id)
-    GROUP BY GROUPING SETS ((m.product_id), ())
+    -- every user ever active, with the net revenue of all their days (check_firsts,
+    -- sql/cohorts/check_firsts.sql, run first)
+    SELECT coalesce(product_id, 'all') AS product_id, sum(net) AS net, count(*) AS users
+    FROM check_firsts
+    WHERE first_day IS NOT NULL
+    GROUP BY GROUPING SETS ((product_id), ())
 ),
 running AS (
     SELECT cumulative_net_revenue

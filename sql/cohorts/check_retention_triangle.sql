@@ -1,11 +1,11 @@
 -- growth.retention_triangle: cohort sizes ('all' segment) equal the users whose first active
 -- day falls in the cohort period (recounted here from growth.user_activity_daily); no cell
 -- exceeds its cohort; each segment type splits the cohort exactly; last-active counts sum to
--- the cohort size; 'all' products = the sum of the products.
+-- the cohort size; 'all' products = the sum of the products. The first active days come
+-- from check_firsts (sql/cohorts/check_firsts.sql, run first).
 WITH t AS (SELECT * FROM growth.retention_triangle),
 firsts AS (
-    SELECT product_id, user_id, min(day) AS first_day
-    FROM growth.user_activity_daily WHERE active GROUP BY product_id, user_id
+    SELECT product_id, user_id, first_day FROM check_firsts WHERE first_day IS NOT NULL
 ),
 recount AS (
     SELECT grain, coalesce(product_id, 'all') AS product_id, cohort, count(*) AS size

@@ -17,11 +17,11 @@ WITH sizes AS (
     GROUP BY grain, product_id, cohort
 ),
 firsts AS (
-    SELECT u.product_id, u.user_id, min(a.day) AS first_day
+    -- first active days recounted by sql/cohorts/check_firsts.sql (run first)
+    SELECT f.product_id, f.user_id, f.first_day
     FROM growth.users AS u
-    JOIN growth.user_activity_daily AS a
-        ON a.product_id = u.product_id AND a.user_id = u.user_id AND a.active
-    GROUP BY u.product_id, u.user_id
+    JOIN check_firsts AS f ON f.product_id = u.product_id AND f.user_id = u.user_id
+    WHERE f.first_day IS NOT NULL
 ),
 users_table AS (
     SELECT grain, coalesce(product_id, 'all') AS product_id, cohort, count(*) AS users

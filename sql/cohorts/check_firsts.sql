@@ -1,0 +1,15 @@
+-- The recount the cohort checks share (check_retention_triangle.sql, check_cohort_ltv.sql,
+-- check_sizes_vs_users.sql), in a temporary table of the check's transaction, dropped at
+-- commit: per (product, user) of growth.user_activity_daily, the first active day
+-- (user-initiated event; NULL for a user with money but no activity) and the net revenue
+-- (revenue - refunds) of all their days. Computed here from the activity table, not taken
+-- from the cohort assets' own members (sql/cohorts/members.sql), so the checks stay an
+-- independent recount; computed once, not once per check query.
+CREATE TEMP TABLE check_firsts ON COMMIT DROP AS
+SELECT product_id, user_id,
+       min(day) FILTER (WHERE active) AS first_day,
+       sum(revenue) - sum(refunds) AS net
+FROM growth.user_activity_daily
+GROUP BY product_id, user_id;
+
+ANALYZE check_firsts;
