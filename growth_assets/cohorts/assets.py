@@ -296,7 +296,7 @@ def cohort_ltv(context: AssetExecutionContext, warehouse: Warehouse) -> Material
     with _transaction(warehouse) as conn:
         lock_asset(conn, COHORT_LTV_KEY.to_user_string())
         fresh_activity_statistics(conn)
-        Warehouse.run_file(conn, "cohorts/members")
+        Warehouse.run_file(conn, "cohorts/ltv_members")
         written = _run_grains(conn, "cohort_ltv", {}, COHORT_GRAINS)
     check = _checked(
         context,
