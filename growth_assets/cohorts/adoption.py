@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy.engine import Connection
 
+from growth_assets.cohorts.frames import codes, counts, distinct, positions
 from growth_assets.cohorts.periods import ORIGIN, index, offset_day, period_of, period_start, start
 from growth_assets.saas.windows import first_day
 from resources.warehouse import Warehouse
@@ -30,7 +31,7 @@ ACTIVITY_SCHEMA = {"user_no": pl.Int64, "d": pl.Int32}
 USAGE_SCHEMA = {"user_no": pl.Int64, "d": pl.Int32, "feature": pl.String}
 
 
-def counts(
+def adoption(
     users: pl.DataFrame,
     activity: pl.DataFrame,
     usage: pl.DataFrame,
@@ -43,30 +44,45 @@ def counts(
 
     ``users``: (user_no, product_id); ``activity``: their (user_no, d) active days and
     ``usage``: their (user_no, d, feature) feature use, d as offsets from :data:`ORIGIN`,
-    covering every day of those periods."""
+    covering every day of those periods. Integers only over the activity and the use
+    (``frames.py`` says why): products and features as codes, each row's product found by
+    the user's position, an adopter's (user, period) looked up among the active ones as one
+    packed integer."""
+    product, products = codes(users.get_column("product_id"))
+    position = positions(users.get_column("user_no"))
+    feature, features = codes(usage.get_column("feature"))
+    period = period_of(offset_day(pl.col("d")), grain)
+    in_window = pl.col("period").is_between(lo, hi)
+    active = distinct(
+        activity.select("user_no", period=period).filter(in_window), ["user_no", "period"]
+    )
+    used = distinct(
+        usage.select("user_no", feature=feature, period=period).filter(in_window),
+        ["user_no", "feature", "period"],
+    )
+    pair = pl.col("user_no") * (hi - lo + 1) + (pl.col("period") - lo)
+    adopters = used.filter(pair.is_in(active.select(pair).to_series()))
 
-    def in_periods(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
-        period = period_of(offset_day(pl.col("d")), grain)
-        return (
-            frame.select("user_no", *columns, period=period)
-            .filter(pl.col("period").is_between(lo, hi))
-            .unique()
-            .join(users, on="user_no")
-        )
-
-    active = in_periods(activity)
-    adopters = in_periods(usage, "feature").join(active, on=["user_no", "period"], how="semi")
-
-    def with_portfolio(frame: pl.DataFrame, keys: list[str], name: str) -> pl.DataFrame:
-        products = frame.group_by("product_id", *keys).agg(pl.len().alias(name))
-        portfolio = products.group_by(keys).agg(pl.col(name).sum())
+    def per_product(frame: pl.DataFrame, keys: list[str], name: str) -> pl.DataFrame:
+        owner = product.gather(position.gather(frame.get_column("user_no")))
+        owned = frame.select(owner.alias("product"), *keys)
+        counted = counts(owned, ["product", *keys], name)
+        portfolio = counted.group_by(keys).agg(pl.col(name).sum())
         return pl.concat(
-            [products, portfolio.select(pl.lit("all").alias("product_id"), *keys, name)]
+            [
+                counted.select(
+                    products.gather(counted.get_column("product")).alias("product_id"),
+                    *keys,
+                    name,
+                ),
+                portfolio.select(pl.lit("all").alias("product_id"), *keys, name),
+            ]
         )
 
-    actives = with_portfolio(active, ["period"], "active_users")
-    adopted = with_portfolio(adopters, ["period", "feature"], "feature_users")
-    return adopted.join(actives, on=["product_id", "period"])
+    actives = per_product(active, ["period"], "active_users")
+    adopted = per_product(adopters, ["period", "feature"], "feature_users")
+    joined = adopted.join(actives, on=["product_id", "period"])
+    return joined.with_columns(features.gather(joined.get_column("feature")).alias("feature"))
 
 
 def rebuild(conn: Connection, window_start: datetime, window_end: datetime) -> int:
@@ -97,7 +113,7 @@ def rebuild(conn: Connection, window_start: datetime, window_end: datetime) -> i
         conn, "cohorts/adoption_usage", params, USAGE_SCHEMA, line_safe=True
     )
     frames = [
-        counts(users, activity, usage, g, lo, hi).select(
+        adoption(users, activity, usage, g, lo, hi).select(
             pl.lit(g).alias("grain"),
             period=period_start(pl.col("period"), g),
             product_id="product_id",

@@ -26,6 +26,7 @@ from datetime import datetime
 import polars as pl
 from sqlalchemy.engine import Connection
 
+from growth_assets.cohorts.frames import codes, counts, distinct, positions
 from growth_assets.cohorts.periods import (
     ORIGIN,
     index,
@@ -44,7 +45,7 @@ ACTIVITY_SCHEMA = {"user_no": pl.Int64, "d": pl.Int32}
 PRODUCTS_SCHEMA = {"product_id": pl.String, "first_day": pl.Date}
 
 
-def counts(
+def accounting(
     users: pl.DataFrame,
     activity: pl.DataFrame,
     products: pl.DataFrame,
@@ -60,28 +61,43 @@ def counts(
     offset from :data:`ORIGIN`, for every user active in ``activity``; ``activity``: the
     (user_no, d) active days from period ``lo - 1`` on (earlier days are ignored);
     ``products``: (product_id, first_day)."""
-    periods = (
-        activity.select("user_no", period=period_of(offset_day(pl.col("d")), grain))
-        .filter(pl.col("period") >= lo - 1)
-        .unique()
+    # integers only over the activity (frames.py says why): products as codes, each period's
+    # user found by position; (user, period) sorted, so "active the period before" is the
+    # previous row
+    product, names = codes(users.get_column("product_id"))
+    position = positions(users.get_column("user_no"))
+    periods = distinct(
+        activity.select("user_no", period=period_of(offset_day(pl.col("d")), grain)).filter(
+            pl.col("period") >= lo - 1
+        ),
+        ["user_no", "period"],
     )
-    owned = periods.join(users.select("user_no", "product_id"), on="user_no")
-    active = owned.group_by("product_id", "period").agg(active=pl.len())
-    retained = (
-        owned.join(
-            periods.select("user_no", period=pl.col("period") + 1),
-            on=["user_no", "period"],
-            how="semi",
+    owned = pl.DataFrame(
+        {
+            "product": product.gather(position.gather(periods.get_column("user_no"))),
+            "period": periods.get_column("period"),
+        }
+    )
+    follows = (periods.get_column("user_no") == periods.get_column("user_no").shift(1)) & (
+        periods.get_column("period") == periods.get_column("period").shift(1) + 1
+    )
+    firsts = pl.DataFrame(
+        {
+            "product": product,
+            "period": users.select(period_of(offset_day(pl.col("first_d")), grain)).to_series(),
+        }
+    ).filter(pl.col("period") >= lo - 1)
+
+    def named(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select(
+            names.gather(frame.get_column("product")).alias("product_id"), *frame.columns[1:]
         )
-        .group_by("product_id", "period")
-        .agg(retained=pl.len())
+
+    active = named(counts(owned, ["product", "period"], "active"))
+    retained = named(
+        counts(owned.filter(follows.fill_null(False)), ["product", "period"], "retained")
     )
-    new = (
-        users.select("product_id", period=period_of(offset_day(pl.col("first_d")), grain))
-        .filter(pl.col("period") >= lo - 1)
-        .group_by("product_id", "period")
-        .agg(new=pl.len())
-    )
+    new = named(counts(firsts, ["product", "period"], "new"))
     # every period from the product's first one (and from lo - 1) to the last, and any
     # period with activity
     spans = products.select(
@@ -143,7 +159,7 @@ def rebuild(conn: Connection, window_start: datetime) -> int:
     )
     products = Warehouse.read_frame(conn, "cohorts/lifecycle_products", {}, PRODUCTS_SCHEMA)
     frames = [
-        counts(users, activity, products, g, los[g], index(bounds.last_day, g)).select(
+        accounting(users, activity, products, g, los[g], index(bounds.last_day, g)).select(
             pl.lit(g).alias("grain"),
             period=period_start(pl.col("period"), g),
             product_id="product_id",

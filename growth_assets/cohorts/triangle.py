@@ -22,6 +22,7 @@ Periods are integers (``periods.py``).
 import polars as pl
 from sqlalchemy.engine import Connection
 
+from growth_assets.cohorts.frames import codes, counts, distinct, positions, sorted_by, sums
 from growth_assets.cohorts.periods import ORIGIN, index, offset_day, period_of, period_start
 from resources.warehouse import Warehouse
 
@@ -29,8 +30,6 @@ TABLE = "growth.retention_triangle"
 GRAINS = ("week", "month")
 SEGMENT_TYPES = ("channel", "country", "plan")
 KEY = ["grain", "product_id", "segment_type", "segment", "cohort", "period_offset"]
-GROUP = ["product_id", "segment_type", "segment", "cohort", "k"]
-"""A cell: the key without the grain, the offset as k."""
 MEMBERS_SCHEMA = {
     "member_no": pl.Int64,
     "product_id": pl.String,
@@ -46,41 +45,13 @@ ACTIVITY_SCHEMA = {"member_no": pl.Int64, "d": pl.Int32}
 
 def active_periods(activity: pl.DataFrame, grain: str) -> pl.DataFrame:
     """The distinct (member_no, period) of a batch of (member_no, d) active days."""
-    return activity.select("member_no", period=period_of(offset_day(pl.col("d")), grain)).unique()
+    periods = activity.select("member_no", period=period_of(offset_day(pl.col("d")), grain))
+    return distinct(periods, ["member_no", "period"])
 
 
-def fan_out(cells: pl.DataFrame) -> pl.DataFrame:
-    """Cells counted per (product_id, channel, country, plan, cohort, k) summed under each
-    segment type: (product_id, segment_type, segment, cohort, k, active, last)."""
-    return (
-        pl.concat(
-            [
-                cells.select(
-                    "product_id",
-                    segment_type=pl.lit("all"),
-                    segment=pl.lit("all"),
-                    cohort="cohort",
-                    k="k",
-                    active="active",
-                    last="last",
-                ),
-                *(
-                    cells.select(
-                        "product_id",
-                        segment_type=pl.lit(kind),
-                        segment=pl.col(kind),
-                        cohort="cohort",
-                        k="k",
-                        active="active",
-                        last="last",
-                    )
-                    for kind in SEGMENT_TYPES
-                ),
-            ]
-        )
-        .group_by(GROUP)
-        .agg(pl.col("active", "last").sum())
-    )
+SEGMENTS = ["all", *SEGMENT_TYPES]
+"""The segment types in their sort order (their codes in the cells)."""
+ATTRIBUTES = ["product", *SEGMENT_TYPES]
 
 
 def triangle(
@@ -90,52 +61,91 @@ def triangle(
 
     ``members``: as :data:`MEMBERS_SCHEMA`; ``periods``: the distinct (member_no, period)
     active periods (:func:`active_periods`); ``last_period``: the period of the last day
-    with data (the periods elapsed count up to it). The members' periods are counted per
-    combination of segment values first, then summed under each segment type (eagerly:
-    each step's result is used once, and the lazy plan recomputed shared inputs)."""
+    with data (the periods elapsed count up to it).
+
+    The text attributes are replaced by integer codes in their sort order (``frames.codes``)
+    and every count is over packed integer keys (``frames.py`` says why): the members'
+    periods are counted per combination of attribute values, cohort and offset, then summed
+    under each segment type and for the portfolio; the codes are replaced by the values last.
+    """
     plan = "week_plan" if grain == "week" else "month_plan"
-    attributes = ["product_id", "channel", "country", "plan", "cohort"]
+    product, products = codes(pl.concat([members.get_column("product_id"), pl.Series(["all"])]))
+    dictionaries = {"product": products}
     member = members.select(
         "member_no",
-        "product_id",
-        "channel",
-        "country",
-        plan=plan,
+        product=product.head(members.height),
         cohort=period_of(pl.col("first_day"), grain),
         last=period_of(pl.col("last_day"), grain),
     )
-    zero = pl.lit(0, pl.UInt32)
-    active = (
-        periods.join(member, on="member_no")
-        .group_by(*attributes, k=pl.col("period") - pl.col("cohort"))
-        .agg(active=pl.len(), last=zero)
+    for kind in SEGMENT_TYPES:
+        coded, dictionaries[kind] = codes(members.get_column(plan if kind == "plan" else kind))
+        member = member.with_columns(coded.alias(kind))
+    # each period's member, by position (members are numbered 1 .. n, not necessarily dense)
+    position = positions(member.get_column("member_no"))
+    owner = member.select([*ATTRIBUTES, "cohort"]).gather(
+        position.gather(periods.get_column("member_no"))
     )
-    last = member.group_by(*attributes, k=pl.col("last") - pl.col("cohort")).agg(
-        active=zero, last=pl.len()
+    cell = [*ATTRIBUTES, "cohort", "k"]
+    active = counts(
+        owner.with_columns(k=periods.get_column("period") - pl.col("cohort")), cell, "active"
     )
-    products = fan_out(pl.concat([active, last]))
-    portfolio = (
-        products.group_by(GROUP[1:])
-        .agg(pl.col("active", "last").sum())
-        .select(pl.lit("all").alias("product_id"), *GROUP[1:], "active", "last")
+    last = counts(member.with_columns(k=pl.col("last") - pl.col("cohort")), cell, "last")
+    cells = pl.concat(
+        [
+            active.with_columns(last=pl.lit(0, pl.Int64)),
+            last.select(*cell, active=pl.lit(0, pl.Int64), last="last"),
+        ]
     )
-    cells = pl.concat([products, portfolio])
-    sizes = cells.filter(pl.col("k") == 0).select(*GROUP[:4], cohort_size="active")
-    return (
-        cells.join(sizes, on=GROUP[:4])
-        .select(
-            grain=pl.lit(grain),
-            product_id="product_id",
-            segment_type="segment_type",
-            segment="segment",
-            cohort=period_start(pl.col("cohort"), grain),
-            period_offset=pl.col("k").cast(pl.Int32),
-            cohort_size=pl.col("cohort_size").cast(pl.Int64),
-            periods_elapsed=(pl.lit(last_period) - pl.col("cohort")).cast(pl.Int32),
-            active_users=pl.col("active").cast(pl.Int64),
-            last_active_users=pl.col("last").cast(pl.Int64),
+    # segment values of all types in one dictionary: type t's codes start at offsets[t]
+    values = [pl.Series(["all"]), *(dictionaries[kind] for kind in SEGMENT_TYPES)]
+    offsets = [sum(len(v) for v in values[:t]) for t in range(len(values))]
+    all_code = int(products.index_of("all"))  # type: ignore[arg-type]
+    parts = []
+    for type_code, kind in enumerate(SEGMENTS):
+        value = pl.lit(0, pl.Int64) if kind == "all" else pl.col(kind)
+        by_type = cells.select(
+            "product",
+            segment=value + offsets[type_code],
+            cohort="cohort",
+            k="k",
+            active="active",
+            last="last",
         )
-        .sort(KEY)
+        for totals in (
+            sums(by_type, ["product", "segment", "cohort", "k"], ["active", "last"]),
+            sums(by_type, ["segment", "cohort", "k"], ["active", "last"]).with_columns(
+                product=pl.lit(all_code, pl.Int64)
+            ),
+        ):
+            parts.append(
+                totals.select(
+                    "product",
+                    pl.lit(type_code, pl.Int64).alias("segment_type"),
+                    "segment",
+                    "cohort",
+                    "k",
+                    "active",
+                    "last",
+                )
+            )
+    counted = pl.concat(parts)
+    # codes sort as their values, so this is the table's key order; each cohort's rows start
+    # at offset 0, whose active members are the cohort
+    ordered = sorted_by(counted, ["product", "segment_type", "segment", "cohort", "k"])
+    ordered = ordered.with_columns(
+        cohort_size=pl.when(pl.col("k") == 0).then(pl.col("active")).forward_fill()
+    )
+    return ordered.select(
+        grain=pl.lit(grain),
+        product_id=products.gather(ordered.get_column("product")),
+        segment_type=pl.Series(SEGMENTS).gather(ordered.get_column("segment_type")),
+        segment=pl.concat(values).gather(ordered.get_column("segment")),
+        cohort=period_start(pl.col("cohort"), grain),
+        period_offset=pl.col("k").cast(pl.Int32),
+        cohort_size=pl.col("cohort_size"),
+        periods_elapsed=(pl.lit(last_period) - pl.col("cohort")).cast(pl.Int32),
+        active_users=pl.col("active"),
+        last_active_users=pl.col("last"),
     )
 
 
@@ -158,6 +168,7 @@ def rebuild(conn: Connection) -> int:
     # are active periods whenever there are members)
     for g in sorted(GRAINS) if not members.is_empty() else ():
         last_period = index(bounds.last_day, g)
-        frames.append(triangle(members, pl.concat(parts[g]).unique(), g, last_period))
+        periods = distinct(pl.concat(parts[g]), ["member_no", "period"])
+        frames.append(triangle(members, periods, g, last_period))
     Warehouse.run_file(conn, "cohorts/triangle_replace")
     return sum(Warehouse.write_frame(conn, TABLE, f) for f in frames)
