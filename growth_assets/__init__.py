@@ -8,6 +8,9 @@ import warnings
 
 from dagster import BetaWarning
 
+# resources/__init__.py sets polars' allocator options; it must run before polars is imported
+import resources  # noqa: F401
+
 # Every SQL asset uses ``BackfillPolicy.single_run()`` on purpose (a year of partitions in one
 # run); Dagster flags that parameter as beta on each definition, which buries the CLI output.
 warnings.filterwarnings(
