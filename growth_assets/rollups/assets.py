@@ -117,7 +117,8 @@ statistics were gathered (autovacuum's default analyse threshold)."""
 def fresh_activity_statistics(conn: Connection, written: int = 0) -> None:
     """``ANALYZE growth.user_activity_daily`` when its statistics are stale: more than
     :data:`STALE_SHARE` of its rows changed since they were gathered, counting ``written``
-    rows of the caller's transaction (the server's counters see them only after commit).
+    rows just committed (the server's counters may not show them yet; counting them twice
+    only makes the analysis likelier).
 
     A backfill fills the table faster than autovacuum analyses it, and the plans that read
     it whole right after (the cohort assets, dashboards) chose external sorts and per-user
@@ -133,10 +134,13 @@ def fresh_activity_statistics(conn: Connection, written: int = 0) -> None:
 
 def refresh_activity(warehouse: Warehouse, params: dict[str, Any]) -> int:
     """Replace ``growth.user_activity_daily`` for the window in ``params`` in one
-    transaction, analysed when the window changed much of it; return the rows written."""
+    transaction, then analyse it if the window changed much of it; return the rows written.
+    (The analysis runs after the commit: in the writing transaction it took 4.2-4.9 s in the
+    design-scale build, against 2.2 s when a later transaction ran it.)"""
     with warehouse.transaction() as conn:
         lock_window(conn, "growth.user_activity_daily", *_bounds(params))
         _, written = Warehouse.run_file(conn, "rollups/user_activity_daily", params)
+    with warehouse.transaction() as conn:
         fresh_activity_statistics(conn, written)
     return written
 
