@@ -34,6 +34,18 @@ def results(warehouse: Warehouse, check: str) -> list[Any]:
         )
 
 
+def build_cohorts_checked(warehouse: Warehouse) -> Any:
+    """The activity, the triangle and LTV over the fixture's range, failures kept."""
+    with DagsterInstance.ephemeral() as instance:
+        return materialize(
+            [user_activity_daily, engagement_daily, retention_triangle, cohort_ltv],
+            resources={"warehouse": warehouse, "settings": ModelSettings()},
+            instance=instance,
+            tags=range_tags(FIRST, LAST, "daily"),
+            raise_on_error=False,
+        )
+
+
 def test_a_cohort_member_missing_from_the_users_table_fails_the_cohort_checks(
     warehouse: Warehouse,
 ) -> None:
@@ -41,14 +53,7 @@ def test_a_cohort_member_missing_from_the_users_table_fails_the_cohort_checks(
     load_events(warehouse, EVENTS)
     load_users(warehouse, [u for u in USERS if u[:2] != ("q", "u5")])
     load_subscriptions(warehouse, SUBSCRIPTIONS)
-    with DagsterInstance.ephemeral() as instance:
-        result = materialize(
-            [user_activity_daily, engagement_daily, retention_triangle, cohort_ltv],
-            resources={"warehouse": warehouse, "settings": ModelSettings()},
-            instance=instance,
-            tags=range_tags(FIRST, LAST, "daily"),
-            raise_on_error=False,
-        )
+    result = build_cohorts_checked(warehouse)
     assert not result.success  # the blocking ERROR check fails its step
     evaluations = {c.check_name: c for c in result.get_asset_check_evaluations()}
     assert not evaluations["cohorts_consistent"].passed
@@ -121,14 +126,7 @@ def test_the_cohort_checks_recount_sizes_and_revenue_from_the_activity(
                 "EXECUTE FUNCTION public.corrupt_ltv()"
             )
         )
-    with DagsterInstance.ephemeral() as instance:
-        result = materialize(
-            [user_activity_daily, engagement_daily, retention_triangle, cohort_ltv],
-            resources={"warehouse": warehouse, "settings": ModelSettings()},
-            instance=instance,
-            tags=range_tags(FIRST, LAST, "daily"),
-            raise_on_error=False,
-        )
+    result = build_cohorts_checked(warehouse)
     assert not result.success
     (triangle,) = results(warehouse, "cohorts_consistent")
     assert triangle.observed["size_mismatches"] == 1  # the week cohort of 2024-12-16 in p

@@ -24,6 +24,7 @@ the portfolio row ``product_id = 'all'`` is the sum of the product rows, as in t
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -296,7 +297,7 @@ def cohort_ltv(context: AssetExecutionContext, warehouse: Warehouse) -> Material
     with _transaction(warehouse) as conn:
         lock_asset(conn, COHORT_LTV_KEY.to_user_string())
         fresh_activity_statistics(conn)
-        Warehouse.run_file(conn, "cohorts/ltv_members")
+        Warehouse.run_file(conn, "cohorts/numbered_users", {"since": date.min})
         written = _run_grains(conn, "cohort_ltv", {}, COHORT_GRAINS)
     check = _checked(
         context,

@@ -151,9 +151,9 @@ def rebuild(conn: Connection, window_start: datetime) -> int:
     (bounds,) = Warehouse.fetch_file(conn, "cohorts/activity_last_day")
     if bounds.last_day is None:
         return 0
-    Warehouse.run_file(conn, "cohorts/lifecycle_users", {"since": since})
+    Warehouse.run_file(conn, "cohorts/numbered_users", {"since": since})
     params = {"since": since, "origin": ORIGIN}
-    users = Warehouse.read_frame(conn, "cohorts/lifecycle_user_list", params, USERS_SCHEMA)
+    users = Warehouse.read_frame(conn, "cohorts/numbered_user_list", params, USERS_SCHEMA)
     activity = Warehouse.read_frame(
         conn, "cohorts/lifecycle_activity", params, ACTIVITY_SCHEMA, line_safe=True
     )

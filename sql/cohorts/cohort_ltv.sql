@@ -1,5 +1,5 @@
--- Rebuild growth.cohort_ltv for one grain (:grain = 'week' or 'month') from ltv_members
--- (sql/cohorts/ltv_members.sql) and growth.user_activity_daily. A late charge or refund changes
+-- Rebuild growth.cohort_ltv for one grain (:grain = 'week' or 'month') from numbered_users
+-- (sql/cohorts/numbered_users.sql, every member) and growth.user_activity_daily. A late charge or refund changes
 -- the cumulative revenue of every later offset of its cohort, and a day's activity can move
 -- a member's cohort, so the whole grain is rebuilt in the run's transaction.
 --
@@ -19,7 +19,7 @@ WITH bounds AS (
 members AS (
     SELECT product_id, user_id,
            CAST(date_trunc(CAST(:grain AS text), CAST(first_day AS timestamp)) AS date) AS cohort
-    FROM ltv_members
+    FROM numbered_users
 ),
 sizes AS (
     SELECT coalesce(product_id, 'all') AS product_id, cohort, count(*) AS cohort_size

@@ -1,4 +1,4 @@
--- The users of sql/cohorts/lifecycle_users.sql for growth_assets/cohorts/lifecycle.py: the
+-- The users of sql/cohorts/numbered_users.sql for growth_assets/cohorts/lifecycle.py: the
 -- number, the product and the first active day as an offset from :origin.
 SELECT user_no, product_id, first_day - CAST(:origin AS date) AS first_d
-FROM lifecycle_users
+FROM numbered_users
