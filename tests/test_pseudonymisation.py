@@ -148,7 +148,7 @@ def _leaks(warehouse: Warehouse, ids: set[str]) -> dict[str, int]:
     )
     found: dict[str, int] = {}
     with warehouse.engine.begin() as conn:
-        conn.execute(sa.text("CREATE TEMP TABLE source_ids (id text PRIMARY KEY)"))
+        conn.execute(sa.text("CREATE TEMP TABLE source_ids (id text PRIMARY KEY) ON COMMIT DROP"))
         conn.execute(
             sa.text("INSERT INTO source_ids SELECT unnest(CAST(:ids AS text[]))"),
             {"ids": sorted(ids)},
