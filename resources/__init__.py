@@ -8,8 +8,9 @@ import os
 
 # Polars allocates with jemalloc, which by default keeps freed pages for ten seconds: the
 # cohort computations' short-lived sorts and tables then add up in the process's peak memory.
-# Returning them at once lowered the growth-analytics build's peak from 425 to 359 MB at the
-# design scale (BENCHMARKS.md). jemalloc reads this when polars first allocates, so it is set
+# Returning them at once lowered the peak of a process materialising the growth-analytics
+# assets on a built design-scale warehouse from 425 to 359 MB (an ad-hoc run, not the bench
+# harness; BENCHMARKS.md). jemalloc reads this when polars first allocates, so it is set
 # before anything imports polars (growth_assets/__init__.py imports this package first); a
 # value set by the user wins.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
