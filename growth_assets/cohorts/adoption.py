@@ -21,11 +21,18 @@ import polars as pl
 from sqlalchemy.engine import Connection
 
 from growth_assets.cohorts.frames import codes, counts, distinct, positions
-from growth_assets.cohorts.periods import ORIGIN, index, offset_day, period_of, period_start, start
+from growth_assets.cohorts.periods import (
+    LIFECYCLE_GRAINS,
+    ORIGIN,
+    index,
+    offset_day,
+    period_of,
+    period_start,
+    start,
+)
 from growth_assets.saas.windows import first_day
 from resources.warehouse import Warehouse
 
-GRAINS = ("day", "week", "month")
 USERS_SCHEMA = {"user_no": pl.Int64, "product_id": pl.String}
 ACTIVITY_SCHEMA = {"user_no": pl.Int64, "d": pl.Int32}
 USAGE_SCHEMA = {"user_no": pl.Int64, "d": pl.Int32, "feature": pl.String}
@@ -90,7 +97,7 @@ def rebuild(conn: Connection, window_start: datetime, window_end: datetime) -> i
     window_end), three grains, in the caller's transaction; ``feature_usage``
     (``sql/cohorts/feature_usage.sql``) must be filled first. Return the rows written."""
     first, last = first_day(window_start), first_day(window_end) - timedelta(days=1)
-    bounds = {g: (index(first, g), index(last, g)) for g in GRAINS}
+    bounds = {g: (index(first, g), index(last, g)) for g in LIFECYCLE_GRAINS}
     for g, (lo, hi) in bounds.items():
         Warehouse.run_file(
             conn,

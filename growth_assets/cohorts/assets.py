@@ -44,6 +44,7 @@ from growth_assets import partitions
 from growth_assets.cohorts.adoption import rebuild as rebuild_adoption
 from growth_assets.cohorts.histogram import rebuild as rebuild_power_users
 from growth_assets.cohorts.lifecycle import rebuild as rebuild_lifecycle
+from growth_assets.cohorts.periods import COHORT_GRAINS
 from growth_assets.cohorts.triangle import rebuild as rebuild_triangle
 from growth_assets.metadata import markdown_table, window_metadata
 from growth_assets.models.daily import EVENT_KEYS, USERS_KEY
@@ -65,8 +66,6 @@ COHORT_LTV_KEY = AssetKey(["growth", "cohort_ltv"])
 POWER_USERS_KEY = AssetKey(["growth", "power_users"])
 FEATURE_ADOPTION_KEY = AssetKey(["growth", "feature_adoption"])
 
-LIFECYCLE_GRAINS = ("day", "week", "month")
-COHORT_GRAINS = ("week", "month")
 GROUP = "cohorts"
 DAILY = partitions.daily()
 

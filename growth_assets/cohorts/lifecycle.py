@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 
 from growth_assets.cohorts.frames import codes, counts, distinct, positions
 from growth_assets.cohorts.periods import (
+    LIFECYCLE_GRAINS,
     ORIGIN,
     index,
     offset_day,
@@ -38,7 +39,6 @@ from growth_assets.cohorts.periods import (
 from growth_assets.saas.windows import first_day
 from resources.warehouse import Warehouse
 
-GRAINS = ("day", "week", "month")
 COUNTS = ["active", "new", "retained", "resurrected", "churned", "previous"]
 USERS_SCHEMA = {"user_no": pl.Int64, "product_id": pl.String, "first_d": pl.Int32}
 ACTIVITY_SCHEMA = {"user_no": pl.Int64, "d": pl.Int32}
@@ -142,9 +142,9 @@ def rebuild(conn: Connection, window_start: datetime) -> int:
     """Replace ``growth.growth_accounting`` of the three grains from the period holding
     ``window_start``'s day on, in the caller's transaction; return the rows written."""
     day = first_day(window_start)
-    los = {g: index(day, g) for g in GRAINS}
-    since = min(start(los[g] - 1, g) for g in GRAINS)
-    for g in GRAINS:
+    los = {g: index(day, g) for g in LIFECYCLE_GRAINS}
+    since = min(start(los[g] - 1, g) for g in LIFECYCLE_GRAINS)
+    for g in LIFECYCLE_GRAINS:
         Warehouse.run_file(
             conn, "cohorts/growth_accounting_delete", {"grain": g, "lo": start(los[g], g)}
         )
@@ -165,7 +165,7 @@ def rebuild(conn: Connection, window_start: datetime) -> int:
             product_id="product_id",
             **{c: pl.col(c) for c in COUNTS},
         )
-        for g in GRAINS
+        for g in LIFECYCLE_GRAINS
     ]
     Warehouse.run_file(conn, "cohorts/lifecycle_counts")
     Warehouse.write_frame(conn, "lifecycle_counts", pl.concat(frames))

@@ -10,6 +10,10 @@ import polars as pl
 
 ORIGIN = date(2000, 1, 3)
 """A Monday: day offsets from it floor-divided by 7 number the ISO weeks."""
+LIFECYCLE_GRAINS = ("day", "week", "month")
+"""The grains of growth accounting and feature adoption."""
+COHORT_GRAINS = ("week", "month")
+"""The cohort grains of the retention triangles and LTV."""
 
 
 def period_of(day: pl.Expr, grain: str) -> pl.Expr:

@@ -23,11 +23,17 @@ import polars as pl
 from sqlalchemy.engine import Connection
 
 from growth_assets.cohorts.frames import codes, counts, distinct, positions, sorted_by, sums
-from growth_assets.cohorts.periods import ORIGIN, index, offset_day, period_of, period_start
+from growth_assets.cohorts.periods import (
+    COHORT_GRAINS,
+    ORIGIN,
+    index,
+    offset_day,
+    period_of,
+    period_start,
+)
 from resources.warehouse import Warehouse
 
 TABLE = "growth.retention_triangle"
-GRAINS = ("week", "month")
 SEGMENT_TYPES = ("channel", "country", "plan")
 KEY = ["grain", "product_id", "segment_type", "segment", "cohort", "period_offset"]
 MEMBERS_SCHEMA = {
@@ -70,7 +76,7 @@ def triangle(
     """
     plan = "week_plan" if grain == "week" else "month_plan"
     product, products = codes(pl.concat([members.get_column("product_id"), pl.Series(["all"])]))
-    dictionaries = {"product": products}
+    dictionaries: dict[str, pl.Series] = {}
     member = members.select(
         "member_no",
         product=product.head(members.height),
@@ -155,18 +161,18 @@ def rebuild(conn: Connection) -> int:
     ``growth.user_activity_daily``; return the rows written."""
     members = Warehouse.read_frame(conn, "cohorts/triangle_members", {}, MEMBERS_SCHEMA)
     (bounds,) = Warehouse.fetch_file(conn, "cohorts/activity_last_day")
-    parts: dict[str, list[pl.DataFrame]] = {g: [] for g in GRAINS}
+    parts: dict[str, list[pl.DataFrame]] = {g: [] for g in COHORT_GRAINS}
     # batches are reduced to their distinct periods as they come: memory follows the
     # members' active periods, not their active days
     for batch in Warehouse.read_frames(
         conn, "cohorts/triangle_activity", {"origin": ORIGIN}, ACTIVITY_SCHEMA
     ):
-        for g in GRAINS:
+        for g in COHORT_GRAINS:
             parts[g].append(active_periods(batch, g))
     frames = []
     # 'month' < 'week': the grains in key order (members come from active days, so there
     # are active periods whenever there are members)
-    for g in sorted(GRAINS) if not members.is_empty() else ():
+    for g in sorted(COHORT_GRAINS) if not members.is_empty() else ():
         last_period = index(bounds.last_day, g)
         periods = distinct(pl.concat(parts[g]), ["member_no", "period"])
         frames.append(triangle(members, periods, g, last_period))
