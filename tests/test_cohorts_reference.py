@@ -20,6 +20,8 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
+from growth_assets.cohorts.triangle import product_groups
+from growth_assets.cohorts.triangle import rebuild as rebuild_triangle
 from resources.features import DEFAULT_FEATURE_NAMES
 from resources.warehouse import Warehouse
 from tests.cohort_data import Event, build_cohorts, load_events, load_subscriptions, load_users
@@ -471,6 +473,36 @@ def test_retention_matches_reference(built: tuple[Warehouse, Reference], grain: 
     for r in rows:
         assert r.retention_rate == rate(r.active_users, r.cohort_size)
         assert r.unbounded_retention_rate == rate(r.unbounded_users, r.cohort_size)
+
+
+def test_triangle_is_the_same_in_product_groups(built: tuple[Warehouse, Reference]) -> None:
+    """Computed one product at a time (the memory bound of a large warehouse), the triangle,
+    its portfolio rows included, is the one computed in a single pass."""
+    warehouse, _ = built
+    columns = (
+        "grain, product_id, segment_type, segment, cohort, period_offset, cohort_size, "
+        "periods_elapsed, active_users, last_active_users"
+    )
+    read = f"SELECT {columns} FROM growth.retention_triangle ORDER BY grain, product_id, "
+    read += "segment_type, segment, cohort, period_offset"
+    with warehouse.engine.connect() as conn, conn.begin() as tx:
+        whole = list(conn.execute(sa.text(read)))
+        Warehouse.run_file(conn, "cohorts/members")
+        sizes = list(Warehouse.fetch_file(conn, "cohorts/triangle_products"))
+        written = rebuild_triangle(conn, group_members=1)
+        grouped = list(conn.execute(sa.text(read)))
+        tx.rollback()
+    assert len(sizes) > 1
+    assert written == len(whole) > 5_000
+    assert grouped == whole
+
+
+def test_product_groups() -> None:
+    sizes = [("a", 3), ("b", 2), ("c", 9), ("d", 1), ("e", 4)]
+    assert product_groups(sizes, 5) == [["a", "b"], ["c"], ["d", "e"]]
+    assert product_groups(sizes, 100) == [["a", "b", "c", "d", "e"]]
+    assert product_groups(sizes, 1) == [["a"], ["b"], ["c"], ["d"], ["e"]]
+    assert product_groups([], 5) == []
 
 
 @pytest.mark.parametrize("grain", ["week", "month"])

@@ -63,7 +63,8 @@ ATTRIBUTES = ["product", *SEGMENT_TYPES]
 def triangle(
     members: pl.DataFrame, periods: pl.DataFrame, grain: str, last_period: int
 ) -> pl.DataFrame:
-    """The triangle of one grain in the table's columns, sorted by its key.
+    """The triangle rows of one grain for the products of ``members``, in the table's
+    columns (the portfolio rows come from :func:`portfolio`).
 
     ``members``: as :data:`MEMBERS_SCHEMA`; ``periods``: the distinct (member_no, period)
     active periods (:func:`active_periods`); ``last_period``: the period of the last day
@@ -72,14 +73,14 @@ def triangle(
     The text attributes are replaced by integer codes in their sort order (``frames.codes``)
     and every count is over packed integer keys (``frames.py`` says why): the members'
     periods are counted per combination of attribute values, cohort and offset, then summed
-    under each segment type and for the portfolio; the codes are replaced by the values last.
+    under each segment type; the codes are replaced by the values last.
     """
     plan = "week_plan" if grain == "week" else "month_plan"
-    product, products = codes(pl.concat([members.get_column("product_id"), pl.Series(["all"])]))
+    product, products = codes(members.get_column("product_id"))
     dictionaries: dict[str, pl.Series] = {}
     member = members.select(
         "member_no",
-        product=product.head(members.height),
+        product=product,
         cohort=period_of(pl.col("first_day"), grain),
         last=period_of(pl.col("last_day"), grain),
     )
@@ -105,7 +106,6 @@ def triangle(
     # segment values of all types in one dictionary: type t's codes start at offsets[t]
     values = [pl.Series(["all"]), *(dictionaries[kind] for kind in SEGMENT_TYPES)]
     offsets = [sum(len(v) for v in values[:t]) for t in range(len(values))]
-    all_code = int(products.index_of("all"))  # type: ignore[arg-type]
     parts = []
     for type_code, kind in enumerate(SEGMENTS):
         value = pl.lit(0, pl.Int64) if kind == "all" else pl.col(kind)
@@ -117,30 +117,22 @@ def triangle(
             active="active",
             last="last",
         )
-        for totals in (
-            sums(by_type, ["product", "segment", "cohort", "k"], ["active", "last"]),
-            sums(by_type, ["segment", "cohort", "k"], ["active", "last"]).with_columns(
-                product=pl.lit(all_code, pl.Int64)
-            ),
-        ):
-            parts.append(
-                totals.select(
-                    "product",
-                    pl.lit(type_code, pl.Int64).alias("segment_type"),
-                    "segment",
-                    "cohort",
-                    "k",
-                    "active",
-                    "last",
-                )
+        totals = sums(by_type, ["product", "segment", "cohort", "k"], ["active", "last"])
+        parts.append(
+            totals.select(
+                "product",
+                pl.lit(type_code, pl.Int64).alias("segment_type"),
+                "segment",
+                "cohort",
+                "k",
+                "active",
+                "last",
             )
+        )
     counted = pl.concat(parts)
     # codes sort as their values, so this is the table's key order; each cohort's rows start
     # at offset 0, whose active members are the cohort
     ordered = sorted_by(counted, ["product", "segment_type", "segment", "cohort", "k"])
-    ordered = ordered.with_columns(
-        cohort_size=pl.when(pl.col("k") == 0).then(pl.col("active")).forward_fill()
-    )
     return ordered.select(
         grain=pl.lit(grain),
         product_id=products.gather(ordered.get_column("product")),
@@ -148,33 +140,105 @@ def triangle(
         segment=pl.concat(values).gather(ordered.get_column("segment")),
         cohort=period_start(pl.col("cohort"), grain),
         period_offset=pl.col("k").cast(pl.Int32),
-        cohort_size=pl.col("cohort_size"),
+        cohort_size=_cohort_size(ordered.get_column("k"), ordered.get_column("active")),
         periods_elapsed=(pl.lit(last_period) - pl.col("cohort")).cast(pl.Int32),
         active_users=pl.col("active"),
         last_active_users=pl.col("last"),
     )
 
 
-def rebuild(conn: Connection) -> int:
+def _cohort_size(k: pl.Series, active: pl.Series) -> pl.Series:
+    """Each row's cohort size, from rows in key order: a cohort's rows start at offset 0,
+    whose active members are the cohort."""
+    return pl.select(pl.when(k == 0).then(active).forward_fill()).to_series()
+
+
+def portfolio(rows: pl.DataFrame) -> pl.DataFrame:
+    """The portfolio rows (``product_id = 'all'``) of one grain from its product rows, in
+    the same columns and key order: each cell's counts summed over the products."""
+    cell = ["grain", "segment_type", "segment", "cohort", "period_offset"]
+    summed = (
+        rows.group_by(cell)
+        .agg(
+            pl.col("periods_elapsed").first(),
+            pl.col("active_users").sum(),
+            pl.col("last_active_users").sum(),
+        )
+        .sort(cell)
+    )
+    return summed.select(
+        "grain",
+        product_id=pl.lit("all"),
+        segment_type="segment_type",
+        segment="segment",
+        cohort="cohort",
+        period_offset="period_offset",
+        cohort_size=_cohort_size(
+            summed.get_column("period_offset"), summed.get_column("active_users")
+        ),
+        periods_elapsed="periods_elapsed",
+        active_users="active_users",
+        last_active_users="last_active_users",
+    )
+
+
+GROUP_MEMBERS = 500_000
+"""Products are computed together until their members exceed this many (a product with
+more is computed alone): the design scale's 50,000 users are one pass, as fast as before
+the split; at 20 million events the passes' memory follows a few hundred thousand members
+instead of all 1.4 million."""
+
+
+def product_groups(sizes: list[tuple[str, int]], limit: int = GROUP_MEMBERS) -> list[list[str]]:
+    """Consecutive products whose members add up to at most ``limit`` (or one product)."""
+    groups: list[list[str]] = []
+    total = 0
+    for product_id, members in sizes:
+        if not groups or total + members > limit:
+            groups.append([])
+            total = 0
+        groups[-1].append(product_id)
+        total += members
+    return groups
+
+
+def rebuild(conn: Connection, group_members: int = GROUP_MEMBERS) -> int:
     """Replace ``growth.retention_triangle`` (both grains) in the caller's transaction, from
     the ``cohort_members`` temporary table (``sql/cohorts/members.sql``, run first) and
-    ``growth.user_activity_daily``; return the rows written."""
-    members = Warehouse.read_frame(conn, "cohorts/triangle_members", {}, MEMBERS_SCHEMA)
+    ``growth.user_activity_daily``; return the rows written.
+
+    A group of products at a time (``group_members``), so memory follows a group's
+    members and active periods, not the warehouse's; the portfolio rows are summed from the
+    products' rows."""
+    sizes = [
+        (r.product_id, int(r.members))
+        for r in Warehouse.fetch_file(conn, "cohorts/triangle_products")
+    ]
     (bounds,) = Warehouse.fetch_file(conn, "cohorts/activity_last_day")
-    parts: dict[str, list[pl.DataFrame]] = {g: [] for g in COHORT_GRAINS}
-    # batches are reduced to their distinct periods as they come: memory follows the
-    # members' active periods, not their active days
-    for batch in Warehouse.read_frames(
-        conn, "cohorts/triangle_activity", {"origin": ORIGIN}, ACTIVITY_SCHEMA
-    ):
+    rows: dict[str, list[pl.DataFrame]] = {g: [] for g in COHORT_GRAINS}
+    for products in product_groups(sizes, group_members):
+        members = Warehouse.read_frame(
+            conn, "cohorts/triangle_members", {"products": products}, MEMBERS_SCHEMA
+        )
+        parts: dict[str, list[pl.DataFrame]] = {g: [] for g in COHORT_GRAINS}
+        # batches are reduced to their distinct periods as they come: memory follows the
+        # members' active periods, not their active days
+        for batch in Warehouse.read_frames(
+            conn,
+            "cohorts/triangle_activity",
+            {"origin": ORIGIN, "products": products},
+            ACTIVITY_SCHEMA,
+        ):
+            for g in COHORT_GRAINS:
+                parts[g].append(active_periods(batch, g))
+        # members come from active days, so products with members have active periods
         for g in COHORT_GRAINS:
-            parts[g].append(active_periods(batch, g))
+            periods = distinct(pl.concat(parts[g]), ["member_no", "period"])
+            rows[g].append(triangle(members, periods, g, index(bounds.last_day, g)))
     frames = []
-    # 'month' < 'week': the grains in key order (members come from active days, so there
-    # are active periods whenever there are members)
-    for g in sorted(COHORT_GRAINS) if not members.is_empty() else ():
-        last_period = index(bounds.last_day, g)
-        periods = distinct(pl.concat(parts[g]), ["member_no", "period"])
-        frames.append(triangle(members, periods, g, last_period))
+    # 'month' < 'week': the grains in key order, each sorted by the rest of the key
+    for g in sorted(COHORT_GRAINS) if sizes else ():
+        by_product = pl.concat(rows[g])
+        frames.append(pl.concat([by_product, portfolio(by_product)]).sort(KEY))
     Warehouse.run_file(conn, "cohorts/triangle_replace")
     return sum(Warehouse.write_frame(conn, TABLE, f) for f in frames)
