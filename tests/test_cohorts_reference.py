@@ -20,9 +20,12 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from growth_assets.cohorts.triangle import product_groups
+from growth_assets.cohorts.adoption import rebuild as rebuild_adoption
+from growth_assets.cohorts.frames import product_groups
+from growth_assets.cohorts.lifecycle import rebuild as rebuild_lifecycle
 from growth_assets.cohorts.triangle import rebuild as rebuild_triangle
-from resources.features import DEFAULT_FEATURE_NAMES
+from resources.features import DEFAULT_FEATURE_NAMES, features_json
+from resources.settings import ModelSettings
 from resources.warehouse import Warehouse
 from tests.cohort_data import Event, build_cohorts, load_events, load_subscriptions, load_users
 
@@ -475,25 +478,48 @@ def test_retention_matches_reference(built: tuple[Warehouse, Reference], grain: 
         assert r.unbounded_retention_rate == rate(r.unbounded_users, r.cohort_size)
 
 
-def test_triangle_is_the_same_in_product_groups(built: tuple[Warehouse, Reference]) -> None:
-    """Computed one product at a time (the memory bound of a large warehouse), the triangle,
-    its portfolio rows included, is the one computed in a single pass."""
-    warehouse, _ = built
-    columns = (
-        "grain, product_id, segment_type, segment, cohort, period_offset, cohort_size, "
-        "periods_elapsed, active_users, last_active_users"
-    )
-    read = f"SELECT {columns} FROM growth.retention_triangle ORDER BY grain, product_id, "
-    read += "segment_type, segment, cohort, period_offset"
-    with warehouse.engine.connect() as conn, conn.begin() as tx:
-        whole = list(conn.execute(sa.text(read)))
+def _rebuild_in_groups(conn: sa.Connection, table: str) -> int:
+    """Rebuild ``table`` over the fixture's whole range, one product per group."""
+    start = datetime(FIRST.year, FIRST.month, FIRST.day, tzinfo=UTC)
+    end = datetime(LAST.year, LAST.month, LAST.day, tzinfo=UTC) + timedelta(days=1)
+    if table == "retention_triangle":
         Warehouse.run_file(conn, "cohorts/members")
-        sizes = list(Warehouse.fetch_file(conn, "cohorts/triangle_products"))
-        written = rebuild_triangle(conn, group_members=1)
-        grouped = list(conn.execute(sa.text(read)))
+        return rebuild_triangle(conn, group_members=1)
+    if table == "growth_accounting":
+        return rebuild_lifecycle(conn, start, group_members=1)
+    features = features_json(ModelSettings().features)
+    params = {"window_start": start, "window_end": end, "features": features}
+    Warehouse.run_file(conn, "cohorts/feature_usage", params)
+    return rebuild_adoption(conn, start, end, group_members=1)
+
+
+@pytest.mark.parametrize(
+    "table, key",
+    [
+        ("retention_triangle", "grain, product_id, segment_type, segment, cohort, period_offset"),
+        ("growth_accounting", "grain, period, product_id"),
+        ("feature_adoption", "grain, period, product_id, feature"),
+    ],
+)
+def test_product_groups_give_the_single_pass(
+    built: tuple[Warehouse, Reference], table: str, key: str
+) -> None:
+    """Counted one product at a time (the memory bound of a large warehouse), the triangle,
+    growth accounting and feature adoption, portfolio rows included, are the rows of the
+    single pass the assets made on this data (fewer members than a group holds)."""
+    warehouse, _ = built
+    read = f"SELECT * FROM growth.{table} ORDER BY {key}"
+    with warehouse.engine.connect() as conn, conn.begin() as tx:
+        whole = [r._asdict() for r in conn.execute(sa.text(read))]
+        written = _rebuild_in_groups(conn, table)
+        grouped = [r._asdict() for r in conn.execute(sa.text(read))]
+        products = conn.execute(sa.text("SELECT count(DISTINCT product_id) FROM growth.users"))
         tx.rollback()
-    assert len(sizes) > 1
-    assert written == len(whole) > 5_000
+    assert products.scalar_one() > 1
+    assert written == len(whole) > 100
+    for rows in (whole, grouped):
+        for row in rows:
+            row.pop("updated_at", None)
     assert grouped == whole
 
 

@@ -20,7 +20,14 @@ from typing import Any
 import polars as pl
 from sqlalchemy.engine import Connection
 
-from growth_assets.cohorts.frames import codes, counts, distinct, positions
+from growth_assets.cohorts.frames import (
+    GROUP_MEMBERS,
+    codes,
+    counts,
+    distinct,
+    positions,
+    product_groups,
+)
 from growth_assets.cohorts.periods import (
     LIFECYCLE_GRAINS,
     ORIGIN,
@@ -45,9 +52,11 @@ def adoption(
     grain: str,
     lo: int,
     hi: int,
-) -> pl.DataFrame:
-    """(product_id, period, feature, active_users, feature_users) for the integer periods
-    ``lo`` .. ``hi`` of one grain, products and 'all', feature_users > 0.
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """For the integer periods ``lo`` .. ``hi`` of one grain, the products' rows
+    (product_id, period, feature, active_users, feature_users), feature_users > 0, and their
+    active users per period (product_id, period, active_users), from which
+    :func:`portfolio` sums the portfolio's rows.
 
     ``users``: (user_no, product_id); ``activity``: their (user_no, d) active days and
     ``usage``: their (user_no, d, feature) feature use, d as offsets from :data:`ORIGIN`,
@@ -72,30 +81,47 @@ def adoption(
 
     def per_product(frame: pl.DataFrame, keys: list[str], name: str) -> pl.DataFrame:
         owner = product.gather(position.gather(frame.get_column("user_no")))
-        owned = frame.select(owner.alias("product"), *keys)
-        counted = counts(owned, ["product", *keys], name)
-        portfolio = counted.group_by(keys).agg(pl.col(name).sum())
-        return pl.concat(
-            [
-                counted.select(
-                    products.gather(counted.get_column("product")).alias("product_id"),
-                    *keys,
-                    name,
-                ),
-                portfolio.select(pl.lit("all").alias("product_id"), *keys, name),
-            ]
+        counted = counts(frame.select(owner.alias("product"), *keys), ["product", *keys], name)
+        return counted.select(
+            products.gather(counted.get_column("product")).alias("product_id"), *keys, name
         )
 
     actives = per_product(active, ["period"], "active_users")
     adopted = per_product(adopters, ["period", "feature"], "feature_users")
     joined = adopted.join(actives, on=["product_id", "period"])
-    return joined.with_columns(features.gather(joined.get_column("feature")).alias("feature"))
+    rows = joined.select(
+        "product_id",
+        "period",
+        features.gather(joined.get_column("feature")).alias("feature"),
+        "active_users",
+        "feature_users",
+    )
+    return rows, actives
 
 
-def rebuild(conn: Connection, window_start: datetime, window_end: datetime) -> int:
+def portfolio(rows: pl.DataFrame, actives: pl.DataFrame) -> pl.DataFrame:
+    """The portfolio rows (``product_id = 'all'``) of one grain, in the columns of the
+    products' ``rows``: feature users summed per period and feature, over the active users
+    of all products in the period (``actives``, as from :func:`adoption`)."""
+    used = rows.group_by("period", "feature").agg(pl.col("feature_users").sum())
+    active = actives.group_by("period").agg(pl.col("active_users").sum())
+    return used.join(active, on="period").select(
+        pl.lit("all").alias("product_id"), "period", "feature", "active_users", "feature_users"
+    )
+
+
+def rebuild(
+    conn: Connection,
+    window_start: datetime,
+    window_end: datetime,
+    group_members: int = GROUP_MEMBERS,
+) -> int:
     """Replace ``growth.feature_adoption`` for the periods holding a day of [window_start,
     window_end), three grains, in the caller's transaction; ``feature_usage``
-    (``sql/cohorts/feature_usage.sql``) must be filled first. Return the rows written."""
+    (``sql/cohorts/feature_usage.sql``) must be filled first. Return the rows written.
+
+    A group of products at a time (``group_members``, ``frames.product_groups``), so memory
+    follows a group's users, active days and feature use, not the warehouse's."""
     first, last = first_day(window_start), first_day(window_end) - timedelta(days=1)
     bounds = {g: (index(first, g), index(last, g)) for g in LIFECYCLE_GRAINS}
     for g, (lo, hi) in bounds.items():
@@ -112,24 +138,36 @@ def rebuild(conn: Connection, window_start: datetime, window_end: datetime) -> i
         "origin": ORIGIN,
     }
     Warehouse.run_file(conn, "cohorts/adoption_users", params)
-    users = Warehouse.read_frame(conn, "cohorts/adoption_user_list", {}, USERS_SCHEMA)
-    activity = Warehouse.read_frame(
-        conn, "cohorts/adoption_activity", params, ACTIVITY_SCHEMA, line_safe=True
-    )
-    usage = Warehouse.read_frame(
-        conn, "cohorts/adoption_usage", params, USAGE_SCHEMA, line_safe=True
-    )
-    frames = [
-        adoption(users, activity, usage, g, lo, hi).select(
-            pl.lit(g).alias("grain"),
-            period=period_start(pl.col("period"), g),
-            product_id="product_id",
-            feature="feature",
-            active_users="active_users",
-            feature_users="feature_users",
-        )
-        for g, (lo, hi) in bounds.items()
+    sizes = [
+        (r.product_id, int(r.users))
+        for r in Warehouse.fetch_file(conn, "cohorts/adoption_user_products")
     ]
+    parts: dict[str, list[tuple[pl.DataFrame, pl.DataFrame]]] = {g: [] for g in bounds}
+    for group in product_groups(sizes, group_members) or [[]]:
+        scope = {**params, "products": group}
+        users = Warehouse.read_frame(conn, "cohorts/adoption_user_list", scope, USERS_SCHEMA)
+        activity = Warehouse.read_frame(
+            conn, "cohorts/adoption_activity", scope, ACTIVITY_SCHEMA, line_safe=True
+        )
+        usage = Warehouse.read_frame(
+            conn, "cohorts/adoption_usage", scope, USAGE_SCHEMA, line_safe=True
+        )
+        for g, (lo, hi) in bounds.items():
+            parts[g].append(adoption(users, activity, usage, g, lo, hi))
+    frames = []
+    for g, computed in parts.items():
+        rows = pl.concat([r for r, _ in computed])
+        actives = pl.concat([a for _, a in computed])
+        frames.append(
+            pl.concat([rows, portfolio(rows, actives)]).select(
+                pl.lit(g).alias("grain"),
+                period=period_start(pl.col("period"), g),
+                product_id="product_id",
+                feature="feature",
+                active_users="active_users",
+                feature_users="feature_users",
+            )
+        )
     Warehouse.run_file(conn, "cohorts/adoption_counts")
     Warehouse.write_frame(conn, "adoption_counts", pl.concat(frames))
     (written,) = Warehouse.run_file(conn, "cohorts/feature_adoption")

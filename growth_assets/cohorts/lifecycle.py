@@ -26,7 +26,14 @@ from datetime import datetime
 import polars as pl
 from sqlalchemy.engine import Connection
 
-from growth_assets.cohorts.frames import codes, counts, distinct, positions
+from growth_assets.cohorts.frames import (
+    GROUP_MEMBERS,
+    codes,
+    counts,
+    distinct,
+    positions,
+    product_groups,
+)
 from growth_assets.cohorts.periods import (
     LIFECYCLE_GRAINS,
     ORIGIN,
@@ -54,13 +61,14 @@ def accounting(
     last: int,
 ) -> pl.DataFrame:
     """The counts of periods ``lo`` .. ``last`` (integer periods) of one grain:
-    (product_id, period, active, new, retained, resurrected, churned, previous), products
-    and 'all'.
+    (product_id, period, active, new, retained, resurrected, churned, previous) of the
+    products in ``products`` (the portfolio rows come from :func:`portfolio`).
 
     ``users``: (user_no, product_id, first_d) with each user's first active day ever as an
     offset from :data:`ORIGIN`, for every user active in ``activity``; ``activity``: the
     (user_no, d) active days from period ``lo - 1`` on (earlier days are ignored);
-    ``products``: (product_id, first_day)."""
+    ``products``: (product_id, first_day) of the products of ``users`` and of any other
+    product whose empty periods get rows here."""
     # integers only over the activity (frames.py says why): products as codes, each period's
     # user found by position; (user, period) sorted, so "active the period before" is the
     # previous row
@@ -130,17 +138,25 @@ def accounting(
             previous="previous",
         )
     )
-    portfolio = (
-        lifecycle.group_by("period")
+    return lifecycle
+
+
+def portfolio(rows: pl.DataFrame) -> pl.DataFrame:
+    """The portfolio rows (``product_id = 'all'``) of one grain: the products' counts summed
+    per period."""
+    return (
+        rows.group_by("period")
         .agg(pl.col(COUNTS).sum())
         .select(pl.lit("all").alias("product_id"), "period", *COUNTS)
     )
-    return pl.concat([lifecycle, portfolio])
 
 
-def rebuild(conn: Connection, window_start: datetime) -> int:
+def rebuild(conn: Connection, window_start: datetime, group_members: int = GROUP_MEMBERS) -> int:
     """Replace ``growth.growth_accounting`` of the three grains from the period holding
-    ``window_start``'s day on, in the caller's transaction; return the rows written."""
+    ``window_start``'s day on, in the caller's transaction; return the rows written.
+
+    A group of products at a time (``group_members``, ``frames.product_groups``), so memory
+    follows a group's users and active days, not the warehouse's."""
     day = first_day(window_start)
     los = {g: index(day, g) for g in LIFECYCLE_GRAINS}
     since = min(start(los[g] - 1, g) for g in LIFECYCLE_GRAINS)
@@ -152,21 +168,40 @@ def rebuild(conn: Connection, window_start: datetime) -> int:
     if bounds.last_day is None:
         return 0
     Warehouse.run_file(conn, "cohorts/numbered_users", {"since": since})
-    params = {"since": since, "origin": ORIGIN}
-    users = Warehouse.read_frame(conn, "cohorts/numbered_user_list", params, USERS_SCHEMA)
-    activity = Warehouse.read_frame(
-        conn, "cohorts/lifecycle_activity", params, ACTIVITY_SCHEMA, line_safe=True
-    )
-    products = Warehouse.read_frame(conn, "cohorts/lifecycle_products", {}, PRODUCTS_SCHEMA)
-    frames = [
-        accounting(users, activity, products, g, los[g], index(bounds.last_day, g)).select(
-            pl.lit(g).alias("grain"),
-            period=period_start(pl.col("period"), g),
-            product_id="product_id",
-            **{c: pl.col(c) for c in COUNTS},
-        )
-        for g in LIFECYCLE_GRAINS
+    sizes = [
+        (r.product_id, int(r.users))
+        for r in Warehouse.fetch_file(conn, "cohorts/numbered_user_products")
     ]
+    products = Warehouse.read_frame(conn, "cohorts/lifecycle_products", {}, PRODUCTS_SCHEMA)
+    groups = product_groups(sizes, group_members) or [[]]
+    grouped = [p for group in groups for p in group]
+    parts: dict[str, list[pl.DataFrame]] = {g: [] for g in LIFECYCLE_GRAINS}
+    for n, group in enumerate(groups):
+        params = {"since": since, "origin": ORIGIN, "products": group}
+        users = Warehouse.read_frame(conn, "cohorts/numbered_user_list", params, USERS_SCHEMA)
+        activity = Warehouse.read_frame(
+            conn, "cohorts/lifecycle_activity", params, ACTIVITY_SCHEMA, line_safe=True
+        )
+        # the products without users active since then keep their empty periods' rows,
+        # with the first group
+        spans = products.filter(
+            pl.col("product_id").is_in(group)
+            | (pl.lit(n == 0) & ~pl.col("product_id").is_in(grouped))
+        )
+        for g in LIFECYCLE_GRAINS:
+            last = index(bounds.last_day, g)
+            parts[g].append(accounting(users, activity, spans, g, los[g], last))
+    frames = []
+    for g in LIFECYCLE_GRAINS:
+        rows = pl.concat(parts[g])
+        frames.append(
+            pl.concat([rows, portfolio(rows)]).select(
+                pl.lit(g).alias("grain"),
+                period=period_start(pl.col("period"), g),
+                product_id="product_id",
+                **{c: pl.col(c) for c in COUNTS},
+            )
+        )
     Warehouse.run_file(conn, "cohorts/lifecycle_counts")
     Warehouse.write_frame(conn, "lifecycle_counts", pl.concat(frames))
     (written,) = Warehouse.run_file(conn, "cohorts/growth_accounting")

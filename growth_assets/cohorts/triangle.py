@@ -22,7 +22,16 @@ Periods are integers (``periods.py``).
 import polars as pl
 from sqlalchemy.engine import Connection
 
-from growth_assets.cohorts.frames import codes, counts, distinct, positions, sorted_by, sums
+from growth_assets.cohorts.frames import (
+    GROUP_MEMBERS,
+    codes,
+    counts,
+    distinct,
+    positions,
+    product_groups,
+    sorted_by,
+    sums,
+)
 from growth_assets.cohorts.periods import (
     COHORT_GRAINS,
     ORIGIN,
@@ -180,26 +189,6 @@ def portfolio(rows: pl.DataFrame) -> pl.DataFrame:
         active_users="active_users",
         last_active_users="last_active_users",
     )
-
-
-GROUP_MEMBERS = 500_000
-"""Products are computed together until their members exceed this many (a product with
-more is computed alone): the design scale's 50,000 users are one pass, as fast as before
-the split; at 20 million events the passes' memory follows a few hundred thousand members
-instead of all 1.4 million."""
-
-
-def product_groups(sizes: list[tuple[str, int]], limit: int = GROUP_MEMBERS) -> list[list[str]]:
-    """Consecutive products whose members add up to at most ``limit`` (or one product)."""
-    groups: list[list[str]] = []
-    total = 0
-    for product_id, members in sizes:
-        if not groups or total + members > limit:
-            groups.append([])
-            total = 0
-        groups[-1].append(product_id)
-        total += members
-    return groups
 
 
 def rebuild(conn: Connection, group_members: int = GROUP_MEMBERS) -> int:

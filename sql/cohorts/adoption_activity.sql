@@ -1,9 +1,10 @@
--- The active days (user-initiated event) in [:since, :until) as integers for
--- growth_assets/cohorts/adoption.py: the user's number (sql/cohorts/adoption_users.sql) and
--- the day's offset from :origin. In no particular order.
+-- The active days (user-initiated event) in [:since, :until) of the products :products, as
+-- integers for growth_assets/cohorts/adoption.py: the user's number
+-- (sql/cohorts/adoption_users.sql) and the day's offset from :origin. In no particular order.
 SELECT u.user_no, a.day - CAST(:origin AS date) AS d
 FROM growth.user_activity_daily AS a
 JOIN adoption_users AS u USING (product_id, user_id)
 WHERE a.active
   AND a.day >= CAST(:since AS date)
   AND a.day < CAST(:until AS date)
+  AND a.product_id = ANY(CAST(:products AS text[]))

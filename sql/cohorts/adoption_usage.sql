@@ -6,3 +6,4 @@
 SELECT u.user_no, f.day - CAST(:origin AS date) AS d, f.feature
 FROM feature_usage AS f
 JOIN adoption_users AS u USING (product_id, user_id)
+WHERE u.product_id = ANY(CAST(:products AS text[]))
