@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from growth_assets.cohorts.adoption import rebuild as rebuild_adoption
-from growth_assets.cohorts.frames import product_groups
+from growth_assets.cohorts.groups import product_groups
 from growth_assets.cohorts.lifecycle import rebuild as rebuild_lifecycle
 from growth_assets.cohorts.triangle import rebuild as rebuild_triangle
 from resources.features import DEFAULT_FEATURE_NAMES, features_json

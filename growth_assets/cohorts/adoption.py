@@ -20,14 +20,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy.engine import Connection
 
-from growth_assets.cohorts.frames import (
-    GROUP_MEMBERS,
-    codes,
-    counts,
-    distinct,
-    positions,
-    product_groups,
-)
+from growth_assets.cohorts.frames import codes, counts, distinct, positions
+from growth_assets.cohorts.groups import GROUP_MEMBERS, groups_of
 from growth_assets.cohorts.periods import (
     LIFECYCLE_GRAINS,
     ORIGIN,
@@ -120,7 +114,7 @@ def rebuild(
     window_end), three grains, in the caller's transaction; ``feature_usage``
     (``sql/cohorts/feature_usage.sql``) must be filled first. Return the rows written.
 
-    A group of products at a time (``group_members``, ``frames.product_groups``), so memory
+    A group of products at a time (``group_members``, ``groups.py``), so memory
     follows a group's users, active days and feature use, not the warehouse's."""
     first, last = first_day(window_start), first_day(window_end) - timedelta(days=1)
     bounds = {g: (index(first, g), index(last, g)) for g in LIFECYCLE_GRAINS}
@@ -138,12 +132,8 @@ def rebuild(
         "origin": ORIGIN,
     }
     Warehouse.run_file(conn, "cohorts/adoption_users", params)
-    sizes = [
-        (r.product_id, int(r.users))
-        for r in Warehouse.fetch_file(conn, "cohorts/adoption_user_products")
-    ]
     parts: dict[str, list[tuple[pl.DataFrame, pl.DataFrame]]] = {g: [] for g in bounds}
-    for group in product_groups(sizes, group_members) or [[]]:
+    for group in groups_of(conn, "adoption_users", group_members) or [[]]:
         scope = {**params, "products": group}
         users = Warehouse.read_frame(conn, "cohorts/adoption_user_list", scope, USERS_SCHEMA)
         activity = Warehouse.read_frame(

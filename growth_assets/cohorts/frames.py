@@ -120,23 +120,3 @@ def sorted_by(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     if fields is None or frame.is_empty():
         return frame.sort(columns)
     return frame.gather(frame.select(pack(fields)).get_column("key").arg_sort())
-
-
-GROUP_MEMBERS = 500_000
-"""The cohort assets count a group of products at a time: products are taken together until
-their users (members) exceed this many, a product with more alone. The design scale's 50,000
-users and the 5M-event world's 345,000 are one group, as fast as one pass; at 20 million
-events (1.4 million members) a group's memory follows a few hundred thousand of them."""
-
-
-def product_groups(sizes: list[tuple[str, int]], limit: int = GROUP_MEMBERS) -> list[list[str]]:
-    """Consecutive products whose members add up to at most ``limit`` (or one product)."""
-    groups: list[list[str]] = []
-    total = 0
-    for product_id, members in sizes:
-        if not groups or total + members > limit:
-            groups.append([])
-            total = 0
-        groups[-1].append(product_id)
-        total += members
-    return groups

@@ -26,14 +26,8 @@ from datetime import datetime
 import polars as pl
 from sqlalchemy.engine import Connection
 
-from growth_assets.cohorts.frames import (
-    GROUP_MEMBERS,
-    codes,
-    counts,
-    distinct,
-    positions,
-    product_groups,
-)
+from growth_assets.cohorts.frames import codes, counts, distinct, positions
+from growth_assets.cohorts.groups import GROUP_MEMBERS, groups_of
 from growth_assets.cohorts.periods import (
     LIFECYCLE_GRAINS,
     ORIGIN,
@@ -155,7 +149,7 @@ def rebuild(conn: Connection, window_start: datetime, group_members: int = GROUP
     """Replace ``growth.growth_accounting`` of the three grains from the period holding
     ``window_start``'s day on, in the caller's transaction; return the rows written.
 
-    A group of products at a time (``group_members``, ``frames.product_groups``), so memory
+    A group of products at a time (``group_members``, ``groups.py``), so memory
     follows a group's users and active days, not the warehouse's."""
     day = first_day(window_start)
     los = {g: index(day, g) for g in LIFECYCLE_GRAINS}
@@ -168,12 +162,8 @@ def rebuild(conn: Connection, window_start: datetime, group_members: int = GROUP
     if bounds.last_day is None:
         return 0
     Warehouse.run_file(conn, "cohorts/numbered_users", {"since": since})
-    sizes = [
-        (r.product_id, int(r.users))
-        for r in Warehouse.fetch_file(conn, "cohorts/numbered_user_products")
-    ]
     products = Warehouse.read_frame(conn, "cohorts/lifecycle_products", {}, PRODUCTS_SCHEMA)
-    groups = product_groups(sizes, group_members) or [[]]
+    groups = groups_of(conn, "numbered_users", group_members) or [[]]
     grouped = [p for group in groups for p in group]
     parts: dict[str, list[pl.DataFrame]] = {g: [] for g in LIFECYCLE_GRAINS}
     for n, group in enumerate(groups):

@@ -22,16 +22,8 @@ Periods are integers (``periods.py``).
 import polars as pl
 from sqlalchemy.engine import Connection
 
-from growth_assets.cohorts.frames import (
-    GROUP_MEMBERS,
-    codes,
-    counts,
-    distinct,
-    positions,
-    product_groups,
-    sorted_by,
-    sums,
-)
+from growth_assets.cohorts.frames import codes, counts, distinct, positions, sorted_by, sums
+from growth_assets.cohorts.groups import GROUP_MEMBERS, groups_of
 from growth_assets.cohorts.periods import (
     COHORT_GRAINS,
     ORIGIN,
@@ -199,13 +191,10 @@ def rebuild(conn: Connection, group_members: int = GROUP_MEMBERS) -> int:
     A group of products at a time (``group_members``), so memory follows a group's
     members and active periods, not the warehouse's; the portfolio rows are summed from the
     products' rows."""
-    sizes = [
-        (r.product_id, int(r.members))
-        for r in Warehouse.fetch_file(conn, "cohorts/triangle_products")
-    ]
+    groups = groups_of(conn, "cohort_members", group_members)
     (bounds,) = Warehouse.fetch_file(conn, "cohorts/activity_last_day")
     rows: dict[str, list[pl.DataFrame]] = {g: [] for g in COHORT_GRAINS}
-    for products in product_groups(sizes, group_members):
+    for products in groups:
         members = Warehouse.read_frame(
             conn, "cohorts/triangle_members", {"products": products}, MEMBERS_SCHEMA
         )
@@ -226,7 +215,7 @@ def rebuild(conn: Connection, group_members: int = GROUP_MEMBERS) -> int:
             rows[g].append(triangle(members, periods, g, index(bounds.last_day, g)))
     frames = []
     # 'month' < 'week': the grains in key order, each sorted by the rest of the key
-    for g in sorted(COHORT_GRAINS) if sizes else ():
+    for g in sorted(COHORT_GRAINS) if groups else ():
         by_product = pl.concat(rows[g])
         frames.append(pl.concat([by_product, portfolio(by_product)]).sort(KEY))
     Warehouse.run_file(conn, "cohorts/triangle_replace")
