@@ -246,6 +246,47 @@ def check_against_events(warehouse: Warehouse) -> None:
         assert (row["dau"], row["wau"], row["mau"]) == expected.get(key, (0, 0, 0)), key
 
 
+def recounted_totals(warehouse: Warehouse) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """growth.user_activity_totals recounted in Python from growth.user_activity_daily:
+    (product, user) -> (first day, last day, days, first and last active day, active days,
+    revenue, refunds)."""
+    with warehouse.engine.connect() as conn:
+        days = conn.execute(
+            sa.text(
+                "SELECT product_id, user_id, day, active, revenue, refunds "
+                "FROM growth.user_activity_daily"
+            )
+        ).all()
+    by_user: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for r in days:
+        by_user[(r.product_id, r.user_id)].append(r)
+    out = {}
+    for key, rs in by_user.items():
+        active = [r.day for r in rs if r.active]
+        out[key] = (
+            min(r.day for r in rs),
+            max(r.day for r in rs),
+            len(rs),
+            min(active, default=None),
+            max(active, default=None),
+            len(active),
+            sum((r.revenue for r in rs), Decimal(0)),
+            sum((r.refunds for r in rs), Decimal(0)),
+        )
+    return out
+
+
+def stored_totals(warehouse: Warehouse) -> dict[tuple[str, str], tuple[Any, ...]]:
+    with warehouse.engine.connect() as conn:
+        found = conn.execute(
+            sa.text(
+                "SELECT product_id, user_id, first_day, last_day, days, first_active_day, "
+                "last_active_day, active_days, revenue, refunds FROM growth.user_activity_totals"
+            )
+        ).all()
+    return {(r[0], r[1]): tuple(r[2:]) for r in found}
+
+
 def day_window(first: date, last: date | None = None) -> dict[str, datetime]:
     stop = (last or first) + timedelta(days=1)
     return {
@@ -261,6 +302,8 @@ def check_day_refresh_equals_build(warehouse: Warehouse) -> None:
     short-window form run over the whole range gives the sweep's numbers too."""
     built = {table: rows(warehouse, table) for table in ROLLUP_TABLES}
     assert all(built.values())
+    totals = stored_totals(warehouse)
+    assert totals == recounted_totals(warehouse)
     assert engagement_file(*day_window(DEMO_LAST).values()) == "rollups/engagement_daily_recent"
     assert (
         engagement_file(*day_window(DEMO_FIRST, DEMO_LAST).values()) == "rollups/engagement_daily"
@@ -280,6 +323,7 @@ def check_day_refresh_equals_build(warehouse: Warehouse) -> None:
         assert refresh_engagement(warehouse, params) > 0
         for table, before in built.items():
             assert rows(warehouse, table) == before, (table, params)
+        assert stored_totals(warehouse) == totals, params
     with warehouse.transaction() as conn:
         Warehouse.run_file(
             conn, "rollups/engagement_daily_recent", day_window(DEMO_FIRST, DEMO_LAST)
@@ -443,6 +487,100 @@ def test_late_event_rebuilds_yesterday_and_its_month(
     fifth = evaluate(build_sensor_context(cursor=fourth.cursor, instance=instance), warehouse)
     assert fifth.run_requests == []
     assert fifth.skip_reason and fifth.skip_reason.skip_message == "no late-data marks"
+
+
+def test_user_activity_totals_follow_every_window_replace(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """growth.user_activity_totals equals a recount of growth.user_activity_daily after a
+    full build, after windows replaced out of order (the first with no other day in the
+    table: rebuilt whole; the next user by user), and after a replace that moves a user's
+    first active day and removes a user's only day."""
+    build(hand_resources(warehouse, tmp_path), DAY1, DAY2)
+    assert stored_totals(warehouse) == recounted_totals(warehouse)
+    # two more users: 'both' active on both days, 'first' on DAY1 only (with a revenue event)
+    extra = [
+        ("both", DAY1, "engagement"),
+        ("both", DAY2, "engagement"),
+        ("first", DAY1, "engagement"),
+        ("last", DAY1, "engagement"),
+        ("last", DAY2, "engagement"),
+    ]
+    with warehouse.transaction() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO growth.events (event_id, occurred_at, product_id, source, stream, "
+                "source_id, event_type, user_id, value, currency, value_reporting) "
+                "VALUES (gen_random_uuid(), :at, 'atlas', 'mixpanel', 'events', :sid, :type, "
+                ":user, :value, :currency, :value)"
+            ),
+            [
+                {
+                    "at": datetime(d.year, d.month, d.day, 12, tzinfo=UTC),
+                    "sid": f"{u}-{d}-{t}",
+                    "type": t,
+                    "user": u,
+                    "value": None,
+                    "currency": None,
+                }
+                for u, d, t in extra
+            ]
+            + [
+                {
+                    "at": datetime(DAY1.year, DAY1.month, DAY1.day, 13, tzinfo=UTC),
+                    "sid": "first-revenue",
+                    "type": "revenue",
+                    "user": "first",
+                    "value": Decimal("12.50"),
+                    "currency": "USD",
+                }
+            ],
+        )
+    refresh_activity(warehouse, day_window(DAY1, DAY2))  # nothing outside: rebuilt whole
+    whole = recounted_totals(warehouse)
+    assert stored_totals(warehouse) == whole
+    both, only = ("atlas", "both"), ("atlas", "first")
+    assert whole[both][3:6] == (DAY1, DAY2, 2)
+    assert whole[only][3:7] == (DAY1, DAY1, 1, Decimal("12.50"))
+
+    with warehouse.transaction() as conn:
+        conn.execute(sa.text("TRUNCATE growth.user_activity_daily, growth.user_activity_totals"))
+    refresh_activity(warehouse, day_window(DAY2))  # nothing outside: rebuilt whole
+    assert stored_totals(warehouse) == recounted_totals(warehouse)
+    refresh_activity(warehouse, day_window(DAY1))  # DAY2 outside: the window's users
+    assert stored_totals(warehouse) == whole
+
+    # DAY1's events of 'both' and of 'first' go; DAY1 again
+    with warehouse.transaction() as conn:
+        for product_id, user_id in (both, only):
+            conn.execute(
+                sa.text(
+                    "DELETE FROM growth.events WHERE product_id = :p AND user_id = :u "
+                    "AND occurred_at >= :window_start AND occurred_at < :window_end"
+                ),
+                {"p": product_id, "u": user_id, **day_window(DAY1)},
+            )
+    refresh_activity(warehouse, day_window(DAY1))
+    after = stored_totals(warehouse)
+    assert after == recounted_totals(warehouse)
+    assert after[both][0] == after[both][3] == DAY2  # first (active) day moved
+    assert only not in after  # no day left: no row
+    assert set(after) == set(whole) - {only}
+
+    # DAY2's events of 'last' go: its last (active) day falls back to DAY1
+    last = ("atlas", "last")
+    with warehouse.transaction() as conn:
+        conn.execute(
+            sa.text(
+                "DELETE FROM growth.events WHERE product_id = :p AND user_id = :u "
+                "AND occurred_at >= :window_start AND occurred_at < :window_end"
+            ),
+            {"p": last[0], "u": last[1], **day_window(DAY2)},
+        )
+    refresh_activity(warehouse, day_window(DAY2))
+    after = stored_totals(warehouse)
+    assert after == recounted_totals(warehouse)
+    assert after[last][:3] == (DAY1, DAY1, 1) and after[last][4] == DAY1
 
 
 def test_late_data_cursor_floor() -> None:

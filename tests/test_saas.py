@@ -397,11 +397,26 @@ def test_customer_360_joins_usage_billing_support_and_scores_health(
     import sqlalchemy as sa
 
     wh = mrr_warehouse
-    add_users(wh, [("atlas", "c1", "organic", "US"), ("atlas", "c3", "referral", "DE")])
+    add_users(
+        wh,
+        [
+            ("atlas", "c1", "organic", "US"),
+            ("atlas", "c3", "referral", "DE"),
+            ("atlas", "c4", "organic", "FR"),
+        ],
+    )
+    # future-dated days (after as_of, the latest day up to today) count nowhere: c1's and
+    # c4's; c4 was last active in January, long before the 90 days ending on as_of
+    future = date(2999, 1, 1)
     activity = [
         {"d": date(2025, 5, 31 - i), "u": "c1", "active": True, "rev": 10 if i == 0 else 0}
         for i in range(10)
-    ] + [{"d": date(2025, 5, 3), "u": "c3", "active": True, "rev": 0}]
+    ] + [
+        {"d": date(2025, 5, 3), "u": "c3", "active": True, "rev": 0},
+        {"d": date(2025, 1, 15), "u": "c4", "active": True, "rev": 5},
+        {"d": future, "u": "c1", "active": True, "rev": 100},
+        {"d": future, "u": "c4", "active": True, "rev": 7},
+    ]
     with wh.transaction() as conn:
         conn.execute(
             sa.text(
@@ -411,6 +426,8 @@ def test_customer_360_joins_usage_billing_support_and_scores_health(
             ),
             activity,
         )
+        # written here by hand, not by the activity rollup: sum the per-user totals as it does
+        Warehouse.run_file(conn, "rollups/user_activity_totals_all")
     add_events(
         wh,
         [
@@ -455,3 +472,10 @@ def test_customer_360_joins_usage_billing_support_and_scores_health(
     # recency 30 x (1 - 28/28) = 0, frequency 0, breadth 0, paying 20, 10 x (1 - 1/3)
     assert c3["health_score"] == round(20 + D(10) * D(2) / D(3), 2)
     assert c3["health_band"] == "at_risk"
+    c4 = rows["c4"]
+    assert (c4["last_active_day"], c4["active_days_28"], c4["active_days_90"]) == (
+        date(2025, 1, 15),
+        0,
+        0,
+    )
+    assert c4["lifetime_revenue"] == 5

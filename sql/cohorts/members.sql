@@ -1,6 +1,7 @@
 -- The cohort members of this run, in a temporary table dropped at commit: one row per
 -- (product, user) ever active (user-initiated event, growth.user_activity_daily.active),
--- with the first and last active day and the segment attributes. member_no numbers them,
+-- with the first and last active day (from growth.user_activity_totals, kept by the activity
+-- rollup) and the segment attributes. member_no numbers them,
 -- so the retention triangle (growth_assets/cohorts/triangle.py) reads integers, not
 -- (product, user) text keys, for every active day.
 --   channel, country: growth.users (the signup attributes); 'unknown' when missing.
@@ -25,10 +26,9 @@ CREATE TEMP TABLE cohort_members (
 INSERT INTO cohort_members
     (product_id, user_id, first_day, last_day, channel, country, week_plan, month_plan)
 WITH m AS (
-    SELECT product_id, user_id, min(day) AS first_day, max(day) AS last_day
-    FROM growth.user_activity_daily
-    WHERE active
-    GROUP BY product_id, user_id
+    SELECT product_id, user_id, first_active_day AS first_day, last_active_day AS last_day
+    FROM growth.user_activity_totals
+    WHERE first_active_day IS NOT NULL
 ),
 spans AS (
     SELECT m.product_id, m.user_id, g.grain,

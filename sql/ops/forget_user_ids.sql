@@ -9,6 +9,7 @@ TRUNCATE
     growth.users,
     growth.subscriptions,
     growth.user_activity_daily,
+    growth.user_activity_totals,
     growth.metrics_hourly,
     growth.metrics_daily,
     growth.metrics_monthly,

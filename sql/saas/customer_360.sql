@@ -20,17 +20,42 @@ WITH as_of AS (
     FROM growth.user_activity_daily
     WHERE day <= current_date
 ),
-activity AS (
+recent AS (
+    -- the last 90 days up to as_of, and any later (future-dated) days, per user: a range of
+    -- the (day, ...) primary key, not every day of every user
     SELECT a.product_id, a.user_id,
-           max(a.day) FILTER (WHERE a.active) AS last_active_day,
-           count(*) FILTER (WHERE a.active AND a.day > o.day - 28) AS active_days_28,
-           count(*) FILTER (WHERE a.active AND a.day > o.day - 90) AS active_days_90,
-           sum(a.revenue) AS lifetime_revenue,
-           sum(a.refunds) AS lifetime_refunds
+           max(a.day) FILTER (WHERE a.active AND a.day <= o.day) AS last_active_day,
+           count(*) FILTER (WHERE a.active AND a.day > o.day - 28 AND a.day <= o.day)
+               AS active_days_28,
+           count(*) FILTER (WHERE a.active AND a.day <= o.day) AS active_days_90,
+           coalesce(sum(a.revenue) FILTER (WHERE a.day > o.day), 0) AS later_revenue,
+           coalesce(sum(a.refunds) FILTER (WHERE a.day > o.day), 0) AS later_refunds
     FROM growth.user_activity_daily AS a
     CROSS JOIN as_of AS o
-    WHERE a.day <= o.day
+    WHERE a.day > o.day - 90
     GROUP BY a.product_id, a.user_id
+),
+activity AS (
+    -- each user's days up to as_of: the lifetime totals the activity rollup keeps
+    -- (growth.user_activity_totals) less any days after as_of; the last active day from the
+    -- totals, or, when that lies after as_of, from the recent days or one index probe
+    SELECT t.product_id, t.user_id,
+           CASE WHEN t.last_active_day IS NULL OR t.last_active_day <= o.day
+                    THEN t.last_active_day
+                WHEN r.last_active_day IS NOT NULL THEN r.last_active_day
+                ELSE (SELECT max(x.day)
+                      FROM growth.user_activity_daily AS x
+                      WHERE x.product_id = t.product_id AND x.user_id = t.user_id
+                        AND x.active AND x.day <= o.day)
+           END AS last_active_day,
+           coalesce(r.active_days_28, 0) AS active_days_28,
+           coalesce(r.active_days_90, 0) AS active_days_90,
+           t.revenue - coalesce(r.later_revenue, 0) AS lifetime_revenue,
+           t.refunds - coalesce(r.later_refunds, 0) AS lifetime_refunds
+    FROM growth.user_activity_totals AS t
+    CROSS JOIN as_of AS o
+    LEFT JOIN recent AS r ON r.product_id = t.product_id AND r.user_id = t.user_id
+    WHERE t.first_day <= o.day
 ),
 features AS (
     SELECT d.product_id, d.user_id, array_agg(d.feature ORDER BY d.feature) AS features_used
