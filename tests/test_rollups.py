@@ -582,6 +582,22 @@ def test_user_activity_totals_follow_every_window_replace(
     assert after == recounted_totals(warehouse)
     assert after[last][:3] == (DAY1, DAY1, 1) and after[last][4] == DAY1
 
+    # a late refund for 'last' on DAY1, a day it already has: only the money changes
+    with warehouse.transaction() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO growth.events (event_id, occurred_at, product_id, source, stream, "
+                "source_id, event_type, user_id, value, currency, value_reporting) "
+                "VALUES (gen_random_uuid(), :at, 'atlas', 'mixpanel', 'events', 'last-refund', "
+                "'refund', 'last', 4, 'USD', 4)"
+            ),
+            {"at": datetime(DAY1.year, DAY1.month, DAY1.day, 18, tzinfo=UTC)},
+        )
+    refresh_activity(warehouse, day_window(DAY1))
+    after = stored_totals(warehouse)
+    assert after == recounted_totals(warehouse)
+    assert after[last][:3] == (DAY1, DAY1, 1) and after[last][-1] == Decimal("4")
+
 
 def test_late_data_cursor_floor() -> None:
     t = datetime(2026, 1, 1, 12, tzinfo=UTC)

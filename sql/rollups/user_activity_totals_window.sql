@@ -1,12 +1,12 @@
 -- Bring growth.user_activity_totals in step after growth.user_activity_daily's window
--- [:window_start, :window_end) was replaced: for each user the window held before
--- (window_before) or holds now (window_after, both sql/rollups/activity_window_totals.sql),
--- the totals less the old window plus the new one. Counts and money add up exactly. A first
--- or last day is kept when it lies outside the window (it still exists and bounds every
--- other day outside); when it lay inside, the new window's day replaces it, since every day
--- outside is then beyond it, and only when the window no longer has any such day for the
--- user is the table probed for the nearest day outside (one index probe, rare: a correction
--- that removes a user's days). A user left without any day loses their row.
+-- [:window_start, :window_end) was replaced: for each user whose days in the window changed
+-- (window_before against window_after, both sql/rollups/activity_window_totals.sql), the
+-- totals less the old window plus the new one. Counts and money add up exactly. A first or
+-- last day is kept when it lies outside the window (it still exists and bounds every other
+-- day outside); when it lay inside, the new window's day replaces it, since every day outside
+-- is then beyond it, and only when the window no longer has any such day for the user is the
+-- table probed for the nearest day outside (one index probe, rare: a correction that removes
+-- a user's days). A user left without any day loses their row.
 CREATE TEMP TABLE totals_changed ON COMMIT DROP AS
 WITH bounds AS (
     SELECT CAST(CAST(:window_start AS timestamptz) AT TIME ZONE 'UTC' AS date) AS lo,
@@ -29,6 +29,13 @@ moved AS (
     LEFT JOIN growth.user_activity_totals AS o
         ON o.product_id = coalesce(b.product_id, a.product_id)
        AND o.user_id = coalesce(b.user_id, a.user_id)
+    -- a user whose days in the window did not change keeps their totals as they are (a
+    -- re-run after late data touches a few users of the day)
+    WHERE (b.first_day, b.last_day, b.days, b.first_active_day, b.last_active_day,
+           b.active_days, b.revenue, b.refunds)
+          IS DISTINCT FROM
+          (a.first_day, a.last_day, a.days, a.first_active_day, a.last_active_day,
+           a.active_days, a.revenue, a.refunds)
 )
 SELECT m.product_id, m.user_id,
        CASE WHEN m.o_first IS NULL OR m.o_first < w.lo OR m.o_first >= w.hi
