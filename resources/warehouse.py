@@ -164,6 +164,8 @@ class Warehouse(ConfigurableResource):
         params: Mapping[str, Any],
         schema: Mapping[str, pl.DataType | type[pl.DataType]],
         chunk_bytes: int = 1 << 18,
+        *,
+        escaped: bool = False,
     ) -> Iterator[pl.DataFrame]:
         """The rows of the single-query file ``sql/<name>.sql`` as polars frames of about
         ``chunk_bytes`` of CSV each, streamed by ``COPY ... TO STDOUT (FORMAT csv)`` on the
@@ -172,16 +174,26 @@ class Warehouse(ConfigurableResource):
         in order. Chunks are cut at line ends, so the query must return numbers, dates or
         other values without line breaks (no free text). The connection is busy with the
         ``COPY`` until the iterator is exhausted: read it to the end before other statements.
+
+        ``escaped`` streams ``COPY``'s text format instead (tab-separated, no NULLs): a line
+        break, tab or backslash in a value comes as ``\\n``, ``\\t`` or ``\\\\`` and is left so,
+        which keeps every value on its line and tells distinct values apart, for text used
+        as keys rather than shown.
         """
         query = sa.text(sqlfiles.strip_comments(sqlfiles.render(name)).rstrip().rstrip(";"))
         compiled = query.compile(dialect=conn.dialect)
         pending = bytearray()
 
         def parse(data: bytes) -> pl.DataFrame:
+            if escaped:
+                return pl.read_csv(
+                    data, has_header=False, schema=schema, separator="\t", quote_char=None
+                )
             return pl.read_csv(data, has_header=False, schema=schema)
 
         with _driver(conn).cursor() as cur:
-            statement = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
+            options = "" if escaped else " (FORMAT csv)"
+            statement = f"COPY ({compiled}) TO STDOUT{options}"
             with cur.copy(statement, compiled.construct_params(dict(params))) as copy:
                 for block in copy:
                     pending += block

@@ -10,18 +10,21 @@ W3 2025-01-06, W4 2025-01-13 (nobody active), W5 2025-01-20.
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance, materialize
 
+from growth_assets.cohorts import histogram
 from growth_assets.cohorts.assets import COHORT_ASSETS
-from growth_assets.cohorts.histogram import histogram, product_rows
+from growth_assets.cohorts.histogram import ACTIVITY_SCHEMA, Day, coded_days, count
 from growth_assets.partitions import range_tags
 from resources.features import FeatureConfigError, FeatureSpec, features_json, load_features
 from resources.settings import ModelSettings, model_settings_from_env
@@ -272,16 +275,26 @@ def test_cohort_ltv_by_hand(hand: Any) -> None:
     assert monthly == [(0, D("17")), (1, D("33"))]  # u9's 5.00 belongs to no cohort
 
 
+def days_of(activity: list[tuple[int, int]], product: int = 0) -> list[Day]:
+    """(user number, d) active days as :func:`count` reads them: one entry per day, in order."""
+    by_day: dict[int, list[int]] = {}
+    for user, d in activity:
+        by_day.setdefault(d, []).append(user)
+    return [
+        (d, np.array(users, np.int64), np.full(len(users), product, np.int64))
+        for d, users in sorted(by_day.items())
+    ]
+
+
 def test_power_user_histogram_folds_days_before_the_window() -> None:
-    """The change-point histogram alone: days are offsets from the window's first day; days
-    before it count only while they are inside the trailing window."""
-    activity = pl.DataFrame(
-        {"user_no": [1, 1, 1, 2, 3, 3], "d": [-10, 0, 3, -7, -6, 4]},
-        schema={"user_no": pl.Int64, "d": pl.Int32},
-    )
+    """The trailing counts alone: days are offsets from the window's first day; days before
+    it count only while they are inside the trailing window."""
+    activity = [(1, -10), (1, 0), (1, 3), (2, -7), (3, -6), (3, 4)]
+    counted = count(days_of(activity), 5, 1)
 
     def rows(window: int) -> list[tuple[int, int, int]]:
-        return sorted(histogram(activity, 5, window).iter_rows())
+        mine = counted.filter(pl.col("window_days") == window)
+        return sorted(mine.select("d", "active_days", "users").iter_rows())
 
     # L7 of day d counts active days in [d-6, d]: a has 0 (and 3 from day 3); b (-7) never
     # counts; c has -6 on day 0 only, then 4 from day 4.
@@ -291,19 +304,62 @@ def test_power_user_histogram_folds_days_before_the_window() -> None:
         (0, 1, 2), (0, 2, 1), (1, 1, 2), (1, 2, 1), (2, 1, 2), (2, 2, 1),
         (3, 1, 2), (3, 3, 1), (4, 1, 1), (4, 2, 1), (4, 3, 1),
     ]  # fmt: skip
-    assert histogram(activity.clear(), 5, 7).is_empty()
+    assert count([], 5, 1).is_empty()
 
 
-def test_power_user_histogram_is_the_same_in_batches() -> None:
-    """Frames cut in the middle of a user's days (as COPY chunks are) give the histogram of
-    the whole activity: users are never split between batches."""
-    days = [(u, d) for u in range(1, 41) for d in range(-27, 60) if (u * 7 + d * 3) % 5 < 2]
-    whole = pl.DataFrame(days, schema={"user_no": pl.Int64, "d": pl.Int32}, orient="row")
-    frames = [whole.slice(i, 7) for i in range(0, whole.height, 7)]
-    assert frames[0]["user_no"][-1] == frames[1]["user_no"][0]  # a user crosses a cut
-    batched = product_rows(frames, "p", FIRST, 60)
-    assert batched.height > 100
-    assert batched.equals(product_rows([whole], "p", FIRST, 60))
+def test_power_user_histogram_keeps_products_apart_and_counts_to_the_window() -> None:
+    """Two products' users move only their own product's buckets; a user active every day
+    reaches L7 = 7 and L28 = 28 (the top bucket) and stays there."""
+    every_day = [(1, d) for d in range(-27, 40)]
+    other = [(2, d) for d in range(0, 40, 2)]
+    merged = {d: (u, p) for d, u, p in days_of(every_day)}
+    for d, u, p in days_of(other, product=1):
+        merged[d] = (np.concatenate([merged[d][0], u]), np.concatenate([merged[d][1], p]))
+    days = [(d, u, p) for d, (u, p) in sorted(merged.items())]
+    counted = count(days, 40, 2)
+    top = counted.filter(pl.col("product") == 0).select("window_days", "active_days", "users")
+    assert top.unique().sort("window_days").rows() == [(7, 7, 1), (28, 28, 1)]
+    second = counted.filter((pl.col("product") == 1) & (pl.col("d") == 39))
+    # the other user, active on even days: 3 of the last 7 (34, 36, 38), 14 of the last 28
+    assert sorted(second.select("window_days", "active_days").rows()) == [(7, 3), (28, 14)]
+
+
+def test_power_user_histogram_refuses_days_out_of_order() -> None:
+    days = days_of([(1, 3), (2, 1)])
+    with pytest.raises(ValueError, match="out of order"):
+        count(list(reversed(days)), 5, 1)
+    with pytest.raises(ValueError, match="out of order or out of range"):
+        count(days_of([(1, 9)]), 5, 1)
+
+
+def test_power_user_days_are_numbered_alike_across_frames() -> None:
+    """Frames cut in the middle of a day (as COPY chunks are) give one entry per day; a
+    (product, user) pair has the same number in every frame, ids that differ only by their
+    escaping are told apart, the same id in two products is two users, and rows of a product
+    not asked for are skipped."""
+    hexed = {p: p.encode().hex() for p in ("p", "q", "x")}
+    frames = [
+        pl.DataFrame(
+            {"d": [0, 1], "product": [hexed["p"], hexed["p"]], "users": ["a b\\sc", "a"]},
+            schema=ACTIVITY_SCHEMA,
+        ),
+        pl.DataFrame(
+            {
+                "d": [1, 1, 2],
+                "product": [hexed["q"], hexed["x"], hexed["p"]],
+                "users": ["a", "zz", "b\\sc b"],
+            },
+            schema=ACTIVITY_SCHEMA,
+        ),
+    ]
+    days = list(coded_days(frames, ["p", "q"]))
+    assert [d for d, _, _ in days] == [0, 1, 2]
+    (_, u0, p0), (_, u1, p1), (_, u2, p2) = days
+    a_p, b_sc, a_q = int(u0[0]), int(u0[1]), int(u1[1])
+    assert p0.tolist() == [0, 0] and p1.tolist() == [0, 1] and p2.tolist() == [0, 0]
+    assert u1.tolist() == [a_p, a_q] and len({a_p, b_sc, a_q}) == 3
+    # the same token again; "b" is a user of its own
+    assert u2[0] == b_sc and u2[1] not in (a_p, b_sc, a_q)
 
 
 def test_power_users_by_hand(hand: Any) -> None:
@@ -323,6 +379,45 @@ def test_power_users_by_hand(hand: Any) -> None:
         ("2025-01-08", 28, 2, 1),  # u3: 12-18, 01-08
         ("2025-01-08", 28, 3, 1),  # u1: 12-16, 12-29, 01-01
     ]
+
+
+# ids that escaping must tell apart ("a b" is written "a\\sb" in the COPY stream, so the id
+# "a\\sb" must stay another user) and that a naive split or CSV parse would break
+HOSTILE_IDS = ["a b", "a\\sb", "a\\\\sb", "tab\there", "new\nline", 'quo"te', "comma,x", "ü ß"]
+
+
+def test_power_users_with_hostile_ids_in_frames_cut_mid_day(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Power users over user and product ids holding spaces, backslashes, tabs, line breaks,
+    quotes and commas, read in frames of a few bytes (every day split between frames), equal
+    a count by hand: per day, window and product, the users by active days in the window."""
+    monkeypatch.setattr(histogram, "CHUNK_BYTES", 16)
+    first = date(2024, 12, 1)
+    active: dict[tuple[str, str], set[date]] = {}
+    events: list[Event] = []
+    for i, user in enumerate(HOSTILE_IDS):
+        for product in ("p q", "p"):
+            days = {first + timedelta(days=(i * 3 + k * (5 + i)) % 40) for k in range(6)}
+            active[(product, user)] = days
+            events += [engagement(product, user, str(d)) for d in sorted(days)]
+    load_events(warehouse, events)
+    load_users(warehouse, [(p, u, at(str(min(d)), 0), None, None) for (p, u), d in active.items()])
+    build_cohorts(warehouse, first, first + timedelta(days=39))
+
+    expected: Counter[tuple[Any, ...]] = Counter()
+    for (product, _), days in active.items():
+        for t in (first + timedelta(days=n) for n in range(40)):
+            for w in (7, 28):
+                n = sum(1 for d in days if t - timedelta(days=w) < d <= t)
+                if n:
+                    expected[(t, product, w, n)] += 1
+                    expected[(t, "all", w, n)] += 1
+    rows = query(
+        warehouse, "SELECT day, product_id, window_days, active_days, users FROM growth.power_users"
+    )
+    assert len(expected) > 500
+    assert {tuple(r[:4]): r[4] for r in rows} == dict(expected)
 
 
 def test_feature_adoption_by_hand(hand: Any) -> None:

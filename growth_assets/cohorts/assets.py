@@ -13,7 +13,7 @@ run leaves the previous state:
   rebuilt from ``growth.user_activity_daily`` (the triangle with polars, ``triangle.py``
   says why; LTV set-based, one pass per grain).
 * ``growth.power_users``: the days of the window (each reads the 27 days before it),
-  computed with polars one product at a time (``histogram.py`` says why).
+  counted in one pass over the days in order (``histogram.py`` says why).
 * ``growth.feature_adoption``: the periods holding a day of the window, recounted whole
   (the events are read once for the three grains, into a temporary table).
 
