@@ -12,14 +12,15 @@ at once, and each user's current count is kept in an array indexed by a number g
 one) and the users active that day enter (their count rises by one), each move taking one
 user from bucket n to n - 1 or n + 1 of their product's histogram, which is then that day's
 row. The work per day follows the users active that day and w days before; memory follows
-the warehouse's users (two small integers each) and the 28 days kept, not its active days.
+the warehouse's users (each id once in the numbering, a small count per window) and the 28
+days of user numbers kept, not its active days.
 
-Why so: PostgreSQL read each product's active days in user order through the
-``(product_id, user_id, day)`` index, one heap page per row (1.2 s of 0.4 s for the design
-scale, 10-12 s of 2.5 s at 5 million events, against one sequential read of the days in day
-order here), and a per-user ordering of the change points in polars needed every user's days
-sorted. Earlier still, one SQL window pass over the change points keyed on text sorted
-millions of rows on disk (17 s of the design-scale build).
+Why so: the previous form read each product's active days in user order through the
+``(product_id, user_id, day)`` index, one heap page per row (1.2 s at the design scale and
+10-12 s at 5 million events in ``psql``, against 0.4 s and 2.5 s for one sequential read of
+every product's days), and sorted every user's change points in polars. Before that, one SQL
+window pass over the change points keyed on text sorted millions of rows on disk (17 s of
+the design-scale build).
 
 The days come by ``COPY`` as one row per day and product with the day's users joined
 (``sql/cohorts/power_users_activity.sql``): few rows, so the driver's cost per row does not
@@ -50,6 +51,14 @@ Day = tuple[int, Codes, Codes]
 """One day's active users: (d, user numbers, their products' numbers), d the offset from the
 window's first day and each user at most once."""
 NO_ONE: Codes = np.zeros(0, np.int64)
+ROWS_SCHEMA = {
+    "d": pl.Int32,
+    "product": pl.Int64,
+    "window_days": pl.Int16,
+    "active_days": pl.Int16,
+    "users": pl.Int64,
+}
+"""The rows of :func:`count`."""
 
 
 def coded_days(frames: Iterable[pl.DataFrame], products: list[str]) -> Iterator[Day]:
@@ -85,14 +94,11 @@ def coded_days(frames: Iterable[pl.DataFrame], products: list[str]) -> Iterator[
         days = rows.get_column("d").to_numpy()
         users = rows.get_column("user").to_numpy()
         owners = rows.get_column("product").to_numpy()
-        if np.any(np.diff(days) < 0):
-            raise ValueError("power users: the active days are not in day order")
+        # runs of one day (out of order days are refused by count())
         starts = np.flatnonzero(np.diff(days, prepend=days[0] - 1))
         for start, end in zip(starts, [*starts[1:], len(days)], strict=True):
             d = int(days[start])
             if held_day is not None and d != held_day:
-                if d < held_day:
-                    raise ValueError("power users: the active days are not in day order")
                 yield _joined(held_day, held)
                 held = []
             held_day = d
@@ -162,15 +168,6 @@ def count(days: Iterable[Day], span: int, products: int) -> pl.DataFrame:
     if upcoming is not None:
         raise ValueError(f"power users: day {upcoming[0]} is out of order or out of range")
     return pl.concat(found) if found else pl.DataFrame(schema=ROWS_SCHEMA)
-
-
-ROWS_SCHEMA = {
-    "d": pl.Int32,
-    "product": pl.Int64,
-    "window_days": pl.Int16,
-    "active_days": pl.Int16,
-    "users": pl.Int64,
-}
 
 
 def _rows(t: int, trailing: Trailing) -> pl.DataFrame:
