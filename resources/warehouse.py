@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
@@ -166,7 +166,7 @@ class Warehouse(ConfigurableResource):
         chunk_bytes: int = 1 << 18,
         *,
         escaped: bool = False,
-    ) -> Iterator[pl.DataFrame]:
+    ) -> Generator[pl.DataFrame, None, None]:
         """The rows of the single-query file ``sql/<name>.sql`` as polars frames of about
         ``chunk_bytes`` of CSV each, streamed by ``COPY ... TO STDOUT (FORMAT csv)`` on the
         transaction's own connection: no Python object per row and memory bounded by the
@@ -175,10 +175,10 @@ class Warehouse(ConfigurableResource):
         other values without line breaks (no free text). The connection is busy with the
         ``COPY`` until the iterator is exhausted: read it to the end before other statements.
 
-        ``escaped`` streams ``COPY``'s text format instead (tab-separated, no NULLs): a line
-        break, tab or backslash in a value comes as ``\\n``, ``\\t`` or ``\\\\`` and is left so,
-        which keeps every value on its line and tells distinct values apart, for text used
-        as keys rather than shown.
+        ``escaped`` streams ``COPY``'s text format instead (tab-separated, no NULLs, an empty
+        field is the empty string): a line break, tab or backslash in a value comes as
+        ``\\n``, ``\\t`` or ``\\\\`` and is left so, which keeps every value on its line and
+        tells distinct values apart, for text used as keys rather than shown.
         """
         query = sa.text(sqlfiles.strip_comments(sqlfiles.render(name)).rstrip().rstrip(";"))
         compiled = query.compile(dialect=conn.dialect)
@@ -187,7 +187,12 @@ class Warehouse(ConfigurableResource):
         def parse(data: bytes) -> pl.DataFrame:
             if escaped:
                 return pl.read_csv(
-                    data, has_header=False, schema=schema, separator="\t", quote_char=None
+                    data,
+                    has_header=False,
+                    schema=schema,
+                    separator="\t",
+                    quote_char=None,
+                    empty_string_is_null=False,
                 )
             return pl.read_csv(data, has_header=False, schema=schema)
 

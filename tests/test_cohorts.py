@@ -10,7 +10,9 @@ W3 2025-01-06, W4 2025-01-13 (nobody active), W5 2025-01-20.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -405,19 +407,82 @@ def test_power_users_with_hostile_ids_in_frames_cut_mid_day(
     load_users(warehouse, [(p, u, at(str(min(d)), 0), None, None) for (p, u), d in active.items()])
     build_cohorts(warehouse, first, first + timedelta(days=39))
 
+    expected = trailing_counts(active, first, 40)
+    rows = query(
+        warehouse, "SELECT day, product_id, window_days, active_days, users FROM growth.power_users"
+    )
+    assert len(expected) > 500
+    assert {tuple(r[:4]): r[4] for r in rows} == expected
+
+    # An empty id (refused at load, "missing user id") written by hand, alone in its product
+    # (an empty field in the stream): read as the empty string, not as a missing value.
+    day = first + timedelta(days=3)
+    load_users(warehouse, [("solo", "", at(str(day), 0), None, None)])
+    with warehouse.transaction() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO growth.user_activity_daily (day, product_id, user_id, events, "
+                "user_events, revenue, refunds, active, signed_up, activated, paid, churned) "
+                "VALUES (:day, 'solo', '', 1, 1, 0, 0, true, false, false, false, false)"
+            ),
+            {"day": day},
+        )
+        histogram.rebuild(conn, at(str(first), 0), at(str(first + timedelta(days=40)), 0))
+    active[("solo", "")] = {day}
+    rows = query(
+        warehouse, "SELECT day, product_id, window_days, active_days, users FROM growth.power_users"
+    )
+    assert {tuple(r[:4]): r[4] for r in rows} == trailing_counts(active, first, 40)
+
+
+def test_power_users_failing_mid_read_roll_back(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error while the activity is still streaming (the COPY open) fails the rebuild with
+    that error and rolls it back: the COPY is cancelled first, since an open one would block
+    the rollback for ever."""
+    load_events(warehouse, EVENTS)
+    load_users(warehouse, USERS)
+    build_cohorts(warehouse, FIRST, LAST)
+    table = "SELECT * FROM growth.power_users ORDER BY day, product_id, window_days, active_days"
+    before = query(warehouse, table)
+    monkeypatch.setattr(histogram, "CHUNK_BYTES", 16)  # a frame per row: the COPY stays open
+
+    def failing(days: Iterable[Day], span: int, products: int) -> pl.DataFrame:
+        next(iter(days))
+        raise RuntimeError("counting failed")
+
+    monkeypatch.setattr(histogram, "count", failing)
+    outcome: dict[str, str] = {}
+
+    def rebuild() -> None:
+        try:
+            with warehouse.transaction() as conn:
+                histogram.rebuild(conn, at(str(FIRST), 0), at(str(LAST + timedelta(days=1)), 0))
+        except RuntimeError as error:
+            outcome["error"] = str(error)
+
+    worker = threading.Thread(target=rebuild, daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive(), "the failed rebuild hung in its rollback"
+    assert outcome == {"error": "counting failed"}
+    assert query(warehouse, table) == before
+
+
+def trailing_counts(
+    active: dict[tuple[str, str], set[date]], first: date, span: int
+) -> dict[tuple[Any, ...], int]:
+    """(day, product or 'all', window, active days) -> users, counted by hand."""
     expected: Counter[tuple[Any, ...]] = Counter()
     for (product, _), days in active.items():
-        for t in (first + timedelta(days=n) for n in range(40)):
+        for t in (first + timedelta(days=n) for n in range(span)):
             for w in (7, 28):
                 n = sum(1 for d in days if t - timedelta(days=w) < d <= t)
                 if n:
                     expected[(t, product, w, n)] += 1
                     expected[(t, "all", w, n)] += 1
-    rows = query(
-        warehouse, "SELECT day, product_id, window_days, active_days, users FROM growth.power_users"
-    )
-    assert len(expected) > 500
-    assert {tuple(r[:4]): r[4] for r in rows} == dict(expected)
+    return dict(expected)
 
 
 def test_feature_adoption_by_hand(hand: Any) -> None:

@@ -28,6 +28,7 @@ count, and the ids escaped so that none can hold the separator or break a line.
 """
 
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from datetime import date, datetime
 from uuid import uuid4
 
@@ -220,16 +221,20 @@ def rebuild(conn: Connection, window_start: datetime, window_end: datetime) -> i
     if span <= 0:
         return 0
     products = [r.product_id for r in Warehouse.fetch_file(conn, "cohorts/power_users_products")]
-    frames = Warehouse.read_frames(
-        conn,
-        "cohorts/power_users_activity",
-        {"lo": first, "hi": end},
-        ACTIVITY_SCHEMA,
-        CHUNK_BYTES,
-        escaped=True,
-    )
-    # the frames are read to the end (the COPY finishes) before anything is written
-    counted = count(coded_days(frames, products), span, len(products))
+    # the frames are read to the end (the COPY finishes) before anything is written, and
+    # closed on an error, so that the COPY is cancelled before the transaction rolls back
+    # (an open one blocks it)
+    with closing(
+        Warehouse.read_frames(
+            conn,
+            "cohorts/power_users_activity",
+            {"lo": first, "hi": end},
+            ACTIVITY_SCHEMA,
+            CHUNK_BYTES,
+            escaped=True,
+        )
+    ) as frames:
+        counted = count(coded_days(frames, products), span, len(products))
     if counted.is_empty():
         return 0
     # one copy in key order: into an empty index (a backfill) the entries are appended

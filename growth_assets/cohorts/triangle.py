@@ -19,6 +19,8 @@ copied sorted in key order into the emptied table.
 Periods are integers (``periods.py``).
 """
 
+from contextlib import closing
+
 import polars as pl
 from sqlalchemy.engine import Connection
 
@@ -200,15 +202,19 @@ def rebuild(conn: Connection, group_members: int = GROUP_MEMBERS) -> int:
         )
         parts: dict[str, list[pl.DataFrame]] = {g: [] for g in COHORT_GRAINS}
         # batches are reduced to their distinct periods as they come: memory follows the
-        # members' active periods, not their active days
-        for batch in Warehouse.read_frames(
-            conn,
-            "cohorts/triangle_activity",
-            {"origin": ORIGIN, "products": products},
-            ACTIVITY_SCHEMA,
-        ):
-            for g in COHORT_GRAINS:
-                parts[g].append(active_periods(batch, g))
+        # members' active periods, not their active days; closed on an error, so that the
+        # COPY is cancelled before the transaction rolls back (an open one blocks it)
+        with closing(
+            Warehouse.read_frames(
+                conn,
+                "cohorts/triangle_activity",
+                {"origin": ORIGIN, "products": products},
+                ACTIVITY_SCHEMA,
+            )
+        ) as batches:
+            for batch in batches:
+                for g in COHORT_GRAINS:
+                    parts[g].append(active_periods(batch, g))
         # members come from active days, so products with members have active periods
         for g in COHORT_GRAINS:
             periods = distinct(pl.concat(parts[g]), ["member_no", "period"])
