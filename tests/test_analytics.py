@@ -189,3 +189,16 @@ def test_sessions_avoid_timescaledbs_parallel_chunk_append(
                     assert conn.execute(sa.text(PARALLEL_CHUNK_APPEND)).scalar() == expected, who
     finally:
         plain.dispose()
+
+
+def test_pipeline_sessions_set_their_own_options(warehouse: Warehouse) -> None:
+    """The pipeline's sessions run without JIT and with room for the cohort assets'
+    temporary tables (resources/warehouse.py, SESSION_OPTIONS); a BI session keeps the
+    server's settings."""
+    query = sa.text("SELECT current_setting('jit') AS jit, current_setting('temp_buffers') AS tb")
+    with warehouse.engine.connect() as conn:
+        pipeline = conn.execute(query).one()
+    with login(warehouse, "growth_bi") as bi, bi.connect() as conn:
+        other = conn.execute(query).one()
+    assert (pipeline.jit, pipeline.tb) == ("off", "256MB")
+    assert other.tb == "8MB"
