@@ -479,3 +479,15 @@ def test_customer_360_joins_usage_billing_support_and_scores_health(
         0,
     )
     assert c4["lifetime_revenue"] == 5
+    # not active in the 28 or 90 days ending on as_of: paying (20) and no tickets (10) only
+    assert c4["mrr"] > 0 and c4["health_score"] == 30 and c4["health_band"] == "at_risk"
+    # the asset's check recounts the revenue up to as_of from the activity (c1 10, c4 5)
+    with wh.transaction() as conn:
+        (check,) = Warehouse.fetch_file(conn, "saas/customer_360_check")
+        assert check.rows == check.users
+        assert (check.revenue, check.activity_revenue) == (15, 15)
+        conn.execute(
+            sa.text("UPDATE growth.customer_360 SET lifetime_revenue = 6 WHERE user_id = 'c4'")
+        )
+        (check,) = Warehouse.fetch_file(conn, "saas/customer_360_check")
+        assert (check.revenue, check.activity_revenue) == (16, 15)

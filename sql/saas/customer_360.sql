@@ -136,19 +136,23 @@ joined AS (
     LEFT JOIN tickets AS t ON t.product_id = u.product_id AND t.user_id = u.user_id
 ),
 scored AS (
+    -- the score above in 42nds, summed in integers and divided once: every part's fraction
+    -- has a denominator dividing 42 (30/28 = 45/42, 30/14 = 90/42, 10/3 = 140/42), so this
+    -- is the exact score (no sum of them lies on a rounding tie), without the numeric
+    -- divisions per part, which took 3 of the statement's 20 s at 20 million events
     SELECT j.*,
-           round(
+           round(CAST(
                CASE WHEN j.last_active_day IS NULL THEN 0
-                    ELSE 30 * greatest(0, 1 - (j.as_of - j.last_active_day) / 28.0) END
-               + 30 * least(1, j.active_days_28 / 14.0)
-               + 10 * least(1, cardinality(j.features_used) / 3.0)
-               + CASE WHEN j.mrr > 0 AND j.subscription_status = 'past_due' THEN 5
-                      WHEN j.mrr > 0 THEN 20
-                      WHEN j.subscription_status IS NULL
-                           OR j.subscription_status = 'trialing' THEN 10
-                      ELSE 0 END
-               + 10 * greatest(0, 1 - j.open_tickets / 3.0),
-               2) AS health_score
+                    ELSE 45 * greatest(0, 28 - (j.as_of - j.last_active_day)) END
+               + 90 * least(14, j.active_days_28)
+               + 140 * least(3, cardinality(j.features_used))
+               + 42 * CASE WHEN j.mrr > 0 AND j.subscription_status = 'past_due' THEN 5
+                           WHEN j.mrr > 0 THEN 20
+                           WHEN j.subscription_status IS NULL
+                                OR j.subscription_status = 'trialing' THEN 10
+                           ELSE 0 END
+               + 140 * greatest(0, 3 - j.open_tickets)
+               AS numeric) / 42, 2) AS health_score
     FROM joined AS j
 )
 INSERT INTO growth.customer_360 (
